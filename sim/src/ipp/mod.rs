@@ -1,0 +1,17 @@
+//! The IPP front end: a sans-IO core over the printer model.
+//!
+//! [`service::IppCore`] takes parsed messages (from [`crate::wire::ipp`]) and the
+//! time, and answers from and into the one [`crate::model::Printer`]. The HTTP
+//! framing, TLS and sockets live in [`crate::net`].
+
+pub mod attributes;
+pub mod codes;
+pub mod jobs;
+pub mod request;
+pub mod service;
+pub mod template;
+pub mod values;
+
+pub use attributes::Endpoint;
+pub use codes::{Operation, Status};
+pub use service::{response, DocumentPlan, IppCore, Outcome, PRINTER_PATH};

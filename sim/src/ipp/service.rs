@@ -1,0 +1,719 @@
+//! The IPP core: operations over the printer model, with no IO.
+//!
+//! ## Contract
+//! [`IppCore::handle`] takes a parsed request, the endpoint it arrived on and
+//! the current simulated time, and either answers at once
+//! ([`Outcome::Respond`]) or, for an operation that carries a document, asks the
+//! caller to stream the document into the spool ([`Outcome::Document`]) and then
+//! call [`IppCore::finish_document`] with what was stored. The core never reads
+//! a socket or the OS clock; the `net` layer pumps bytes, tests call it directly.
+
+use crate::model::{Document, JobOrigin, JobState, NewJob, Printer, SimTime, SpoolError, SpooledDocument};
+use crate::profile::Profile;
+use crate::wire::coding::Coding;
+use crate::wire::ipp::{Attribute, DelimiterTag, Group, Message, Value};
+
+use super::attributes::{is_job_template, live_attributes, Endpoint, StaticAttributes};
+use super::codes::{Operation, Status};
+use super::jobs::{job_attributes, Requested};
+use super::request::{check, response_version, unsupported_name, Checked, Rejection, Target};
+use super::template::{apply_to_job, check_job_group, TemplateCheck};
+use super::values::*;
+
+/// The resource path the printer answers on.
+pub const PRINTER_PATH: &str = "/ipp/print";
+
+/// Operation attributes the core understands; any other is returned as unsupported.
+const KNOWN_OPERATION_ATTRIBUTES: &[&str] = &[
+    "attributes-charset",
+    "attributes-natural-language",
+    "compression",
+    "document-format",
+    "document-name",
+    "document-natural-language",
+    "first-index",
+    "identify-actions",
+    "ipp-attribute-fidelity",
+    "job-hold-until",
+    "job-id",
+    "job-ids",
+    "job-impressions",
+    "job-k-octets",
+    "job-mandatory-attributes",
+    "job-media-sheets",
+    "job-name",
+    "job-uri",
+    "last-document",
+    "limit",
+    "message",
+    "my-jobs",
+    "printer-uri",
+    "requested-attributes",
+    "requesting-user-name",
+    "requesting-user-uri",
+    "which-jobs",
+];
+
+/// What the caller must do next with a request.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Send this response.
+    Respond(Message),
+    /// Stream the rest of the body into the spool for this document, then call
+    /// [`IppCore::finish_document`].
+    Document(DocumentPlan),
+}
+
+/// A document the core has agreed to receive.
+#[derive(Debug, Clone)]
+pub struct DocumentPlan {
+    /// The job it belongs to.
+    pub job_id: u32,
+    /// Its number within the job.
+    pub number: u32,
+    /// `document-format` (possibly `application/octet-stream`, to be sniffed).
+    pub format: String,
+    /// `compression` of the data.
+    pub coding: Coding,
+    /// Whether this is the job's last document.
+    pub last: bool,
+    /// `document-name`.
+    pub name: Option<String>,
+    op: Operation,
+    version: (u8, u8),
+    request_id: u32,
+    unsupported: Vec<Attribute>,
+}
+
+/// The IPP side of one virtual printer.
+#[derive(Debug, Clone)]
+pub struct IppCore {
+    statics: StaticAttributes,
+}
+
+fn op_group(message: &str) -> Group {
+    Group {
+        tag: DelimiterTag::OperationAttributes,
+        attributes: vec![
+            Attribute::new("attributes-charset", Value::Charset("utf-8".into())),
+            Attribute::new(
+                "attributes-natural-language",
+                Value::NaturalLanguage("en".into()),
+            ),
+            text("status-message", message),
+        ],
+    }
+}
+
+/// A response with the operation group filled in.
+pub fn response(version: (u8, u8), status: Status, request_id: u32, message: &str) -> Message {
+    Message {
+        version: response_version(version),
+        code: status.raw(),
+        request_id,
+        groups: vec![op_group(message)],
+    }
+}
+
+fn push_unsupported(m: &mut Message, unsupported: Vec<Attribute>) {
+    if !unsupported.is_empty() {
+        m.groups.push(Group {
+            tag: DelimiterTag::UnsupportedAttributes,
+            attributes: unsupported,
+        });
+    }
+}
+
+fn reject(req: &Message, r: Rejection) -> Message {
+    let mut m = response(req.version, r.status, req.request_id, &r.message);
+    push_unsupported(&mut m, r.unsupported);
+    m
+}
+
+impl IppCore {
+    /// The core for a profile.
+    pub fn new(profile: &Profile) -> IppCore {
+        IppCore {
+            statics: StaticAttributes::build(profile),
+        }
+    }
+
+    /// The static attributes, built once.
+    pub fn statics(&self) -> &StaticAttributes {
+        &self.statics
+    }
+
+    /// Handle one request.
+    pub fn handle(&self, p: &mut Printer, req: &Message, ep: &Endpoint, now: SimTime) -> Outcome {
+        p.handle_timeout(now);
+        let c = match check(req, PRINTER_PATH) {
+            Ok(c) => c,
+            Err(r) => return Outcome::Respond(reject(req, r)),
+        };
+        let mut unsupported: Vec<Attribute> = c
+            .ops
+            .attributes
+            .iter()
+            .filter(|a| !KNOWN_OPERATION_ATTRIBUTES.contains(&a.name.as_str()))
+            .map(|a| unsupported_name(&a.name))
+            .collect();
+        let r = match c.op {
+            Operation::PrintJob => return self.print_or_validate(p, req, &c, ep, now, true, unsupported),
+            Operation::ValidateJob => return self.print_or_validate(p, req, &c, ep, now, false, unsupported),
+            Operation::CreateJob => self.create_job(p, req, &c, ep, now, &mut unsupported),
+            Operation::SendDocument => return self.send_document(p, req, &c, now, unsupported),
+            Operation::GetPrinterAttributes => Ok(self.get_printer_attributes(p, req, &c, ep)),
+            Operation::GetJobAttributes => self.get_job_attributes(p, req, &c, ep),
+            Operation::GetJobs => self.get_jobs(p, req, &c, ep),
+            Operation::CancelJob => self.job_op(p, req, &c, now, |p, id, user, now| p.cancel_job(id, user, now)),
+            Operation::HoldJob => {
+                let until = c
+                    .op_value("job-hold-until")
+                    .and_then(Value::as_str)
+                    .unwrap_or("indefinite")
+                    .to_string();
+                self.job_op(p, req, &c, now, move |p, id, _u, now| p.hold_job(id, &until, now))
+            }
+            Operation::ReleaseJob => self.job_op(p, req, &c, now, |p, id, _u, now| p.release_job(id, now)),
+            Operation::CloseJob => self.job_op(p, req, &c, now, |p, id, _u, now| p.close_job(id, now)),
+            Operation::CancelMyJobs => self.cancel_my_jobs(p, req, &c, now),
+            Operation::PausePrinter => {
+                p.pause(now);
+                Ok(response(req.version, Status::Ok, req.request_id, "Printer paused"))
+            }
+            Operation::ResumePrinter => {
+                p.resume(now);
+                Ok(response(req.version, Status::Ok, req.request_id, "Printer resumed"))
+            }
+            Operation::IdentifyPrinter => self.identify(p, req, &c),
+            other => Err(Rejection::new(
+                Status::OperationNotSupported,
+                format!("operation {other} is not supported by this printer"),
+            )),
+        };
+        let mut m = match r {
+            Ok(m) => m,
+            Err(rej) => reject(req, rej),
+        };
+        if !unsupported.is_empty() && m.code == Status::Ok.raw() {
+            m.code = Status::OkIgnoredOrSubstituted.raw();
+        }
+        if !unsupported.is_empty() {
+            // The unsupported group goes right after the operation group (RFC 8011 §4.1.7).
+            let g = Group {
+                tag: DelimiterTag::UnsupportedAttributes,
+                attributes: unsupported,
+            };
+            let at = 1.min(m.groups.len());
+            m.groups.insert(at, g);
+        }
+        Outcome::Respond(m)
+    }
+
+    fn document_checks(&self, c: &Checked<'_>) -> Result<(String, Coding), Rejection> {
+        let format = match c.ops.get("document-format") {
+            None => self.default_format(),
+            Some(a) => match a.values.as_slice() {
+                [Value::MimeMediaType(f)] => f.clone(),
+                _ => {
+                    return Err(Rejection::new(
+                        Status::BadRequest,
+                        "document-format must be one mimeMediaType value (RFC 8011 §4.2.1.1)",
+                    ))
+                }
+            },
+        };
+        if !self.format_supported(&format) {
+            return Err(Rejection::new(
+                Status::DocumentFormatNotSupported,
+                format!("document-format '{format}' is not supported; see document-format-supported"),
+            )
+            .with_unsupported(Attribute::new(
+                "document-format",
+                Value::MimeMediaType(format),
+            )));
+        }
+        let coding = match c.ops.get("compression") {
+            None => Coding::None,
+            Some(a) => match a.values.as_slice() {
+                [Value::Keyword(k)] => match Coding::from_name(k) {
+                    Some(cd) if k != "identity" && k != "x-gzip" => cd,
+                    _ => {
+                        return Err(Rejection::new(
+                            Status::CompressionNotSupported,
+                            format!("compression '{k}' is not supported; use none, gzip or deflate"),
+                        )
+                        .with_unsupported(a.clone()))
+                    }
+                },
+                _ => {
+                    return Err(Rejection::new(
+                        Status::BadRequest,
+                        "compression must be one keyword value (RFC 8011 §4.2.1.1)",
+                    ))
+                }
+            },
+        };
+        Ok((format, coding))
+    }
+
+    fn default_format(&self) -> String {
+        self.statics
+            .attributes
+            .iter()
+            .find(|a| a.name == "document-format-default")
+            .and_then(|a| a.values.first())
+            .and_then(Value::as_str)
+            .unwrap_or("application/octet-stream")
+            .to_string()
+    }
+
+    fn format_supported(&self, f: &str) -> bool {
+        self.statics
+            .attributes
+            .iter()
+            .find(|a| a.name == "document-format-supported")
+            .is_some_and(|a| a.values.iter().any(|v| v.as_str() == Some(f)))
+    }
+
+    fn template(&self, c: &Checked<'_>) -> Result<TemplateCheck, Rejection> {
+        let t = check_job_group(&self.statics, c.job);
+        let fidelity = matches!(c.op_value("ipp-attribute-fidelity"), Some(Value::Boolean(true)));
+        if fidelity && !t.unsupported.is_empty() {
+            let names: Vec<&str> = t.unsupported.iter().map(|a| a.name.as_str()).collect();
+            let mut r = Rejection::new(
+                Status::AttributesOrValuesNotSupported,
+                format!(
+                    "ipp-attribute-fidelity is true and these are not supported: {} (RFC 8011 §4.1.7)",
+                    names.join(", ")
+                ),
+            );
+            r.unsupported = t.unsupported;
+            return Err(r);
+        }
+        Ok(t)
+    }
+
+    fn new_job(&self, p: &Printer, c: &Checked<'_>, t: &TemplateCheck) -> NewJob {
+        let mut spec = NewJob {
+            name: c
+                .op_value("job-name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            user: c.user.clone(),
+            origin: Some(JobOrigin::Ipp),
+            ..Default::default()
+        };
+        apply_to_job(&mut spec, &t.accepted, p.profile.is_color());
+        spec
+    }
+
+    fn job_summary(&self, p: &Printer, id: u32, ep: &Endpoint) -> Group {
+        let attrs = match p.job(id) {
+            Some(j) => {
+                let req = Requested::from_attribute(
+                    None,
+                    &["job-id", "job-uri", "job-state", "job-state-reasons", "job-state-message", "job-uuid", "number-of-intervening-jobs"],
+                );
+                job_attributes(p, j, ep, &req)
+            }
+            None => vec![integer("job-id", clamp_i32(id))],
+        };
+        Group {
+            tag: DelimiterTag::JobAttributes,
+            attributes: attrs,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn print_or_validate(
+        &self,
+        p: &mut Printer,
+        req: &Message,
+        c: &Checked<'_>,
+        ep: &Endpoint,
+        now: SimTime,
+        print: bool,
+        mut unsupported: Vec<Attribute>,
+    ) -> Outcome {
+        if c.target != Target::Printer {
+            return Outcome::Respond(reject(
+                req,
+                Rejection::new(Status::BadRequest, "Print-Job and Validate-Job are addressed to the printer, not a job"),
+            ));
+        }
+        let (format, coding) = match self.document_checks(c) {
+            Ok(x) => x,
+            Err(r) => return Outcome::Respond(reject(req, r)),
+        };
+        let t = match self.template(c) {
+            Ok(t) => t,
+            Err(r) => return Outcome::Respond(reject(req, r)),
+        };
+        unsupported.extend(t.unsupported.iter().cloned());
+        if !print {
+            let status = if unsupported.is_empty() { Status::Ok } else { Status::OkIgnoredOrSubstituted };
+            let mut m = response(req.version, status, req.request_id, "The job would be accepted");
+            push_unsupported(&mut m, unsupported);
+            return Outcome::Respond(m);
+        }
+        let spec = self.new_job(p, c, &t);
+        let id = p.create_job(spec, now);
+        let number = match p.begin_document(id, now) {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = ep;
+                return Outcome::Respond(reject(req, Rejection::new(Status::InternalError, e.to_string())));
+            }
+        };
+        Outcome::Document(DocumentPlan {
+            job_id: id,
+            number,
+            format,
+            coding,
+            last: true,
+            name: c.op_value("document-name").and_then(Value::as_str).map(str::to_string),
+            op: c.op,
+            version: req.version,
+            request_id: req.request_id,
+            unsupported,
+        })
+    }
+
+    fn create_job(
+        &self,
+        p: &mut Printer,
+        req: &Message,
+        c: &Checked<'_>,
+        ep: &Endpoint,
+        now: SimTime,
+        unsupported: &mut Vec<Attribute>,
+    ) -> Result<Message, Rejection> {
+        if c.target != Target::Printer {
+            return Err(Rejection::new(Status::BadRequest, "Create-Job is addressed to the printer, not a job"));
+        }
+        let t = self.template(c)?;
+        unsupported.extend(t.unsupported.iter().cloned());
+        let spec = self.new_job(p, c, &t);
+        let id = p.create_job(spec, now);
+        let mut m = response(req.version, Status::Ok, req.request_id, "Job created; send its documents");
+        m.groups.push(self.job_summary(p, id, ep));
+        Ok(m)
+    }
+
+    fn send_document(
+        &self,
+        p: &mut Printer,
+        req: &Message,
+        c: &Checked<'_>,
+        now: SimTime,
+        unsupported: Vec<Attribute>,
+    ) -> Outcome {
+        let Target::Job(id) = c.target else {
+            return Outcome::Respond(reject(
+                req,
+                Rejection::new(Status::BadRequest, "Send-Document needs job-id or job-uri (RFC 8011 §4.3.1)"),
+            ));
+        };
+        let last = match c.ops.get("last-document").map(|a| a.values.as_slice()) {
+            Some([Value::Boolean(b)]) => *b,
+            Some(_) => {
+                return Outcome::Respond(reject(
+                    req,
+                    Rejection::new(Status::BadRequest, "last-document must be one boolean value (RFC 8011 §4.3.1.1)"),
+                ))
+            }
+            None => {
+                return Outcome::Respond(reject(
+                    req,
+                    Rejection::new(
+                        Status::BadRequest,
+                        "Send-Document requires the last-document operation attribute (RFC 8011 §4.3.1.1)",
+                    ),
+                ))
+            }
+        };
+        let (format, coding) = match self.document_checks(c) {
+            Ok(x) => x,
+            Err(r) => return Outcome::Respond(reject(req, r)),
+        };
+        let number = match p.begin_document(id, now) {
+            Ok(n) => n,
+            Err(crate::model::ModelError::NoSuchJob(_)) => {
+                return Outcome::Respond(reject(req, Rejection::new(Status::NotFound, format!("job {id} does not exist"))))
+            }
+            Err(e) => return Outcome::Respond(reject(req, Rejection::new(Status::NotPossible, e.to_string()))),
+        };
+        Outcome::Document(DocumentPlan {
+            job_id: id,
+            number,
+            format,
+            coding,
+            last,
+            name: c.op_value("document-name").and_then(Value::as_str).map(str::to_string),
+            op: c.op,
+            version: req.version,
+            request_id: req.request_id,
+            unsupported,
+        })
+    }
+
+    /// The document of `plan` has been received (or failed); record it and answer.
+    pub fn finish_document(
+        &self,
+        p: &mut Printer,
+        plan: DocumentPlan,
+        stored: Result<SpooledDocument, SpoolError>,
+        ep: &Endpoint,
+        now: SimTime,
+    ) -> Message {
+        p.handle_timeout(now);
+        let d = match stored {
+            Ok(d) => d,
+            Err(e) => {
+                p.document_failed(plan.job_id, &e.to_string(), now);
+                let status = match &e {
+                    SpoolError::Corrupt { .. } => Status::CompressionError,
+                    SpoolError::TooLarge { .. } => Status::RequestEntityTooLarge,
+                    SpoolError::Io { .. } => Status::InternalError,
+                };
+                return response(plan.version, status, plan.request_id, &e.to_string());
+            }
+        };
+        let empty_close = plan.op == Operation::SendDocument && d.wire_bytes == 0 && plan.last;
+        let result = if empty_close {
+            let _ = std::fs::remove_file(&d.path);
+            p.document_discarded(plan.job_id);
+            p.close_job(plan.job_id, now)
+        } else {
+            let format = if plan.format == "application/octet-stream" {
+                d.detected_format.map(str::to_string).unwrap_or(plan.format.clone())
+            } else {
+                plan.format.clone()
+            };
+            let doc = Document {
+                number: plan.number,
+                format,
+                name: plan.name.clone(),
+                compression: plan.coding.name().to_string(),
+                path: d.path.clone(),
+                bytes: d.bytes,
+                wire_bytes: d.wire_bytes,
+                sha256: d.sha256.clone(),
+                pages: d.pages,
+            };
+            p.add_document(plan.job_id, doc, plan.last, now)
+        };
+        if let Err(e) = result {
+            return response(plan.version, Status::NotPossible, plan.request_id, &e.to_string());
+        }
+        let status = if plan.unsupported.is_empty() { Status::Ok } else { Status::OkIgnoredOrSubstituted };
+        let msg = match p.job(plan.job_id).map(|j| j.state) {
+            Some(JobState::Canceled) => "Document received, but the job was canceled meanwhile".to_string(),
+            _ => format!("Job {} accepted", plan.job_id),
+        };
+        let mut m = response(plan.version, status, plan.request_id, &msg);
+        push_unsupported(&mut m, plan.unsupported);
+        m.groups.push(self.job_summary(p, plan.job_id, ep));
+        m
+    }
+
+    fn get_printer_attributes(&self, p: &Printer, req: &Message, c: &Checked<'_>, ep: &Endpoint) -> Message {
+        let requested = Requested::from_attribute(c.ops.get("requested-attributes"), &["all"]);
+        let wants = |name: &str| -> bool {
+            requested.is_all()
+                || requested.names(name)
+                || (requested.names("printer-description") && !is_job_template(name))
+                || (requested.names("job-template") && is_job_template(name))
+        };
+        let mut attrs: Vec<Attribute> = Vec::with_capacity(self.statics.attributes.len() + 32);
+        for a in live_attributes(p, ep) {
+            if wants(&a.name) {
+                attrs.push(a);
+            }
+        }
+        for a in &self.statics.attributes {
+            if wants(&a.name) {
+                attrs.push(a.clone());
+            }
+        }
+        if requested.names("media-col-database") {
+            attrs.push(self.statics.media_col_database.clone());
+        }
+        let mut m = response(req.version, Status::Ok, req.request_id, "OK");
+        m.groups.push(Group {
+            tag: DelimiterTag::PrinterAttributes,
+            attributes: attrs,
+        });
+        m
+    }
+
+    fn get_job_attributes(&self, p: &Printer, req: &Message, c: &Checked<'_>, ep: &Endpoint) -> Result<Message, Rejection> {
+        let Target::Job(id) = c.target else {
+            return Err(Rejection::new(Status::BadRequest, "Get-Job-Attributes needs job-id or job-uri (RFC 8011 §4.3.4)"));
+        };
+        let job = p
+            .job(id)
+            .ok_or_else(|| Rejection::new(Status::NotFound, format!("job {id} does not exist")))?;
+        let requested = Requested::from_attribute(c.ops.get("requested-attributes"), &["all"]);
+        let mut m = response(req.version, Status::Ok, req.request_id, "OK");
+        m.groups.push(Group {
+            tag: DelimiterTag::JobAttributes,
+            attributes: job_attributes(p, job, ep, &requested),
+        });
+        Ok(m)
+    }
+
+    fn get_jobs(&self, p: &Printer, req: &Message, c: &Checked<'_>, ep: &Endpoint) -> Result<Message, Rejection> {
+        let which = match c.op_value("which-jobs") {
+            None => "not-completed".to_string(),
+            Some(Value::Keyword(k)) => k.clone(),
+            Some(_) => return Err(Rejection::new(Status::BadRequest, "which-jobs must be a keyword (RFC 8011 §4.2.6.1)")),
+        };
+        let states: &[JobState] = match which.as_str() {
+            "not-completed" => &[JobState::Pending, JobState::PendingHeld, JobState::Processing, JobState::ProcessingStopped],
+            "completed" => &[JobState::Canceled, JobState::Aborted, JobState::Completed],
+            "all" => &[
+                JobState::Pending,
+                JobState::PendingHeld,
+                JobState::Processing,
+                JobState::ProcessingStopped,
+                JobState::Canceled,
+                JobState::Aborted,
+                JobState::Completed,
+            ],
+            "aborted" => &[JobState::Aborted],
+            "canceled" => &[JobState::Canceled],
+            "pending" => &[JobState::Pending],
+            "pending-held" => &[JobState::PendingHeld],
+            "processing" => &[JobState::Processing],
+            "processing-stopped" => &[JobState::ProcessingStopped],
+            other => {
+                return Err(Rejection::new(
+                    Status::AttributesOrValuesNotSupported,
+                    format!("which-jobs '{other}' is not supported; see which-jobs-supported"),
+                )
+                .with_unsupported(keyword("which-jobs", other)))
+            }
+        };
+        let my_jobs = matches!(c.op_value("my-jobs"), Some(Value::Boolean(true)));
+        let limit = match c.op_value("limit") {
+            None => usize::MAX,
+            Some(Value::Integer(n)) if *n > 0 => *n as usize,
+            Some(_) => return Err(Rejection::new(Status::BadRequest, "limit must be an integer of 1 or more (RFC 8011 §4.2.6.1)")),
+        };
+        let first_index = match c.op_value("first-index") {
+            None => 1,
+            Some(Value::Integer(n)) if *n > 0 => *n as usize,
+            Some(_) => return Err(Rejection::new(Status::BadRequest, "first-index must be an integer of 1 or more (PWG 5100.13)")),
+        };
+        let ids: Option<Vec<i32>> = c
+            .ops
+            .get("job-ids")
+            .map(|a| a.values.iter().filter_map(Value::as_i32).collect());
+        let requested = Requested::from_attribute(c.ops.get("requested-attributes"), &["job-id", "job-uri"]);
+        let mut jobs: Vec<&crate::model::Job> = p
+            .jobs()
+            .filter(|j| states.contains(&j.state))
+            .filter(|j| !my_jobs || j.spec.user == c.user)
+            .filter(|j| ids.as_ref().is_none_or(|ids| ids.contains(&clamp_i32(j.id))))
+            .collect();
+        if which == "completed" {
+            // Most recently completed first (RFC 8011 §4.2.6.1).
+            jobs.sort_by(|a, b| b.completed_at.cmp(&a.completed_at).then(b.id.cmp(&a.id)));
+        }
+        let mut m = response(req.version, Status::Ok, req.request_id, "OK");
+        for j in jobs.into_iter().skip(first_index - 1).take(limit) {
+            m.groups.push(Group {
+                tag: DelimiterTag::JobAttributes,
+                attributes: job_attributes(p, j, ep, &requested),
+            });
+        }
+        Ok(m)
+    }
+
+    fn job_op<F>(&self, p: &mut Printer, req: &Message, c: &Checked<'_>, now: SimTime, f: F) -> Result<Message, Rejection>
+    where
+        F: FnOnce(&mut Printer, u32, &str, SimTime) -> Result<(), crate::model::ModelError>,
+    {
+        let Target::Job(id) = c.target else {
+            return Err(Rejection::new(
+                Status::BadRequest,
+                format!("{} needs job-id or job-uri (RFC 8011 §4.3)", c.op),
+            ));
+        };
+        match f(p, id, &c.user, now) {
+            Ok(()) => Ok(response(req.version, Status::Ok, req.request_id, "OK")),
+            Err(crate::model::ModelError::NoSuchJob(_)) => {
+                Err(Rejection::new(Status::NotFound, format!("job {id} does not exist")))
+            }
+            Err(e) => Err(Rejection::new(Status::NotPossible, e.to_string())),
+        }
+    }
+
+    fn cancel_my_jobs(&self, p: &mut Printer, req: &Message, c: &Checked<'_>, now: SimTime) -> Result<Message, Rejection> {
+        let ids: Option<Vec<i32>> = c
+            .ops
+            .get("job-ids")
+            .map(|a| a.values.iter().filter_map(Value::as_i32).collect());
+        let mine: Vec<u32> = p
+            .jobs()
+            .filter(|j| !j.state.is_terminal() && j.spec.user == c.user)
+            .filter(|j| ids.as_ref().is_none_or(|ids| ids.contains(&clamp_i32(j.id))))
+            .map(|j| j.id)
+            .collect();
+        if let Some(ids) = &ids {
+            for id in ids {
+                let id = u32::try_from(*id).unwrap_or(0);
+                match p.job(id) {
+                    None => return Err(Rejection::new(Status::NotFound, format!("job {id} does not exist"))),
+                    Some(j) if j.spec.user != c.user => {
+                        return Err(Rejection::new(
+                            Status::NotAuthorized,
+                            format!("job {id} belongs to another user"),
+                        ))
+                    }
+                    Some(j) if j.state.is_terminal() => {
+                        return Err(Rejection::new(
+                            Status::NotPossible,
+                            format!("job {id} is {} and cannot be canceled", j.state.keyword()),
+                        ))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for id in &mine {
+            let _ = p.cancel_job(*id, &c.user, now);
+        }
+        Ok(response(req.version, Status::Ok, req.request_id, &format!("{} jobs canceled", mine.len())))
+    }
+
+    fn identify(&self, p: &mut Printer, req: &Message, c: &Checked<'_>) -> Result<Message, Rejection> {
+        let supported = self
+            .statics
+            .attributes
+            .iter()
+            .find(|a| a.name == "identify-actions-supported")
+            .map(|a| a.values.clone())
+            .unwrap_or_default();
+        let mut actions = Vec::new();
+        if let Some(a) = c.ops.get("identify-actions") {
+            for v in &a.values {
+                if !supported.contains(v) {
+                    return Err(Rejection::new(
+                        Status::AttributesOrValuesNotSupported,
+                        format!("identify-actions value {v} is not supported"),
+                    )
+                    .with_unsupported(a.clone()));
+                }
+                if let Some(s) = v.as_str() {
+                    actions.push(s.to_string());
+                }
+            }
+        }
+        p.identify(actions);
+        Ok(response(req.version, Status::Ok, req.request_id, "Identified"))
+    }
+}

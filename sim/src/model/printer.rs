@@ -1,0 +1,987 @@
+//! The printer: state, conditions, the job queue, trays, supplies and counters.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::clock::{Clock, SimTime, Speed};
+use super::job::{Document, Job, JobState, NewJob};
+use crate::profile::Profile;
+
+/// RFC 8011 §5.4.11 `printer-state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PrinterState {
+    /// Ready, nothing to do.
+    Idle = 3,
+    /// Printing.
+    Processing = 4,
+    /// Stopped: paused, or a condition needs attention.
+    Stopped = 5,
+}
+
+impl PrinterState {
+    /// The IPP enum value.
+    pub fn ipp_enum(self) -> i32 {
+        self as i32
+    }
+}
+
+/// A condition of the printer, raised by a fault or by printing itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Condition {
+    /// Paper jam.
+    MediaJam,
+    /// A tray ran out of paper.
+    MediaEmpty,
+    /// The job wants media that is not loaded.
+    MediaNeeded,
+    /// A cover is open.
+    DoorOpen,
+    /// A supply is low (a warning; printing goes on).
+    TonerLow,
+    /// A supply is empty.
+    TonerEmpty,
+    /// The waste container is full.
+    MarkerWasteFull,
+    /// The printer is offline.
+    Offline,
+}
+
+impl Condition {
+    /// The `printer-state-reasons` keyword, with its severity suffix.
+    pub fn ipp_reason(self) -> &'static str {
+        match self {
+            Condition::MediaJam => "media-jam-error",
+            Condition::MediaEmpty => "media-empty-error",
+            Condition::MediaNeeded => "media-needed-error",
+            Condition::DoorOpen => "door-open-error",
+            Condition::TonerLow => "toner-low-report",
+            Condition::TonerEmpty => "toner-empty-error",
+            Condition::MarkerWasteFull => "marker-waste-full-error",
+            Condition::Offline => "offline-report",
+        }
+    }
+
+    /// Whether the printer cannot print while this holds.
+    pub fn stops_printing(self) -> bool {
+        !matches!(self, Condition::TonerLow)
+    }
+
+    /// Every condition.
+    pub const ALL: [Condition; 8] = [
+        Condition::MediaJam,
+        Condition::MediaEmpty,
+        Condition::MediaNeeded,
+        Condition::DoorOpen,
+        Condition::TonerLow,
+        Condition::TonerEmpty,
+        Condition::MarkerWasteFull,
+        Condition::Offline,
+    ];
+}
+
+/// Something the model refused to do.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum ModelError {
+    /// No job with that id (or it has left the history).
+    #[error("job {0} does not exist")]
+    NoSuchJob(u32),
+    /// The job is in a state where the operation is not possible.
+    #[error("job {id} is {state}; {what} is not possible")]
+    NotPossible {
+        /// The job.
+        id: u32,
+        /// Its state keyword.
+        state: &'static str,
+        /// The operation.
+        what: &'static str,
+    },
+    /// The job is closed: it takes no more documents.
+    #[error("job {0} already has its last document")]
+    JobClosed(u32),
+}
+
+/// An input tray.
+#[derive(Clone, Debug)]
+pub struct Tray {
+    /// `media-source` keyword.
+    pub source: String,
+    /// Size loaded.
+    pub media: String,
+    /// Type loaded.
+    pub media_type: String,
+    /// Sheets when full.
+    pub capacity: u32,
+    /// Sheets now.
+    pub level: u32,
+    /// Refills itself when empty.
+    pub auto_refill: bool,
+}
+
+/// A marker supply.
+#[derive(Clone, Debug)]
+pub struct Supply {
+    /// Name (`marker-names`).
+    pub name: String,
+    /// Kind (`marker-types`).
+    pub kind: String,
+    /// Colour (`marker-colors`).
+    pub color: String,
+    /// Level in millionths of full.
+    pub level_ppm: u64,
+    /// Low threshold, percent.
+    pub low: u8,
+    /// Millionths used per impression.
+    pub per_impression: u64,
+    /// Used only by colour impressions.
+    pub color_only: bool,
+}
+
+impl Supply {
+    /// Level, percent (0–100).
+    pub fn level_percent(&self) -> u8 {
+        u8::try_from(self.level_ppm / 10_000).unwrap_or(100)
+    }
+
+    /// At or below the low threshold.
+    pub fn is_low(&self) -> bool {
+        self.level_percent() <= self.low
+    }
+}
+
+/// Lifetime counters.
+#[derive(Clone, Debug, Default)]
+pub struct Counters {
+    /// Impressions printed (prtMarkerLifeCount).
+    pub impressions: u64,
+    /// Sheets printed.
+    pub sheets: u64,
+    /// Jobs completed.
+    pub jobs_completed: u64,
+    /// Jobs canceled or aborted.
+    pub jobs_failed: u64,
+}
+
+/// The job being printed.
+#[derive(Clone, Debug)]
+struct Active {
+    job: u32,
+    page_time: Duration,
+    next_page_at: SimTime,
+}
+
+/// One virtual printer.
+#[derive(Debug)]
+pub struct Printer {
+    /// The profile it was built from.
+    pub profile: Arc<Profile>,
+    /// Its wall clock.
+    pub clock: Clock,
+    /// How fast it prints.
+    pub speed: Speed,
+    paused: bool,
+    conditions: BTreeSet<Condition>,
+    jobs: BTreeMap<u32, Job>,
+    finished: VecDeque<u32>,
+    next_job_id: u32,
+    active: Option<Active>,
+    /// Input trays.
+    pub trays: Vec<Tray>,
+    /// Supplies.
+    pub supplies: Vec<Supply>,
+    /// Lifetime counters.
+    pub counters: Counters,
+    /// When `printer-state` or its reasons last changed.
+    pub state_changed: SimTime,
+    /// When the configuration last changed.
+    pub config_changed: SimTime,
+    /// How many times Identify-Printer was called.
+    pub identify_count: u64,
+    /// The last identify actions asked for.
+    pub last_identify: Vec<String>,
+    /// When the printer was last told the time; lets views compute `printer-up-time`.
+    pub now: SimTime,
+    last_state: (PrinterState, Vec<String>),
+}
+
+impl Printer {
+    /// A printer from a profile, switched on at `clock`.
+    pub fn new(profile: Arc<Profile>, clock: Clock, speed: Speed) -> Printer {
+        let trays = profile
+            .trays
+            .iter()
+            .map(|t| Tray {
+                source: t.source.clone(),
+                media: t.media.clone(),
+                media_type: t.media_type.clone(),
+                capacity: t.capacity,
+                level: t.level,
+                auto_refill: t.auto_refill,
+            })
+            .collect();
+        let supplies = profile
+            .supplies
+            .iter()
+            .map(|s| Supply {
+                name: s.name.clone(),
+                kind: s.kind.clone(),
+                color: s.color.clone(),
+                level_ppm: u64::from(s.level) * 10_000,
+                low: s.low,
+                per_impression: (1_000_000 / u64::from(s.pages.max(1))).max(1),
+                color_only: s.color_only,
+            })
+            .collect();
+        let mut p = Printer {
+            profile,
+            clock,
+            speed,
+            paused: false,
+            conditions: BTreeSet::new(),
+            jobs: BTreeMap::new(),
+            finished: VecDeque::new(),
+            next_job_id: 1,
+            active: None,
+            trays,
+            supplies,
+            counters: Counters::default(),
+            state_changed: SimTime::ZERO,
+            config_changed: SimTime::ZERO,
+            identify_count: 0,
+            last_identify: Vec::new(),
+            now: SimTime::ZERO,
+            last_state: (PrinterState::Idle, Vec::new()),
+        };
+        p.refresh_supply_conditions();
+        p.last_state = (p.state(), p.state_reasons());
+        p
+    }
+
+    // ----- views -----
+
+    /// `printer-state`.
+    pub fn state(&self) -> PrinterState {
+        if self.active.is_some() && !self.is_blocked() {
+            PrinterState::Processing
+        } else if self.is_blocked() || self.paused {
+            PrinterState::Stopped
+        } else {
+            PrinterState::Idle
+        }
+    }
+
+    /// `printer-state-reasons` (`none` when there are none).
+    pub fn state_reasons(&self) -> Vec<String> {
+        let mut r: Vec<String> = self
+            .conditions
+            .iter()
+            .map(|c| c.ipp_reason().to_string())
+            .collect();
+        if self.paused {
+            if self.active.is_some() {
+                r.push("moving-to-paused".into());
+            } else {
+                r.push("paused".into());
+            }
+        }
+        if r.is_empty() {
+            r.push("none".into());
+        }
+        r
+    }
+
+    /// A line a person would read on the printer's panel.
+    pub fn state_message(&self) -> String {
+        if let Some(c) = self.conditions.iter().find(|c| c.stops_printing()) {
+            return match c {
+                Condition::MediaJam => "Paper jam".into(),
+                Condition::MediaEmpty => "Out of paper".into(),
+                Condition::MediaNeeded => "Load paper".into(),
+                Condition::DoorOpen => "Door open".into(),
+                Condition::TonerEmpty => "Replace toner".into(),
+                Condition::MarkerWasteFull => "Waste toner full".into(),
+                Condition::Offline => "Offline".into(),
+                Condition::TonerLow => "Toner low".into(),
+            };
+        }
+        if self.paused {
+            return "Paused".into();
+        }
+        match &self.active {
+            Some(a) => format!("Printing job {}", a.job),
+            None if self.conditions.contains(&Condition::TonerLow) => "Ready; toner low".into(),
+            None => "Ready".into(),
+        }
+    }
+
+    /// Whether Pause-Printer is in effect.
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+
+    /// Whether new jobs are accepted (`printer-is-accepting-jobs`).
+    pub fn is_accepting_jobs(&self) -> bool {
+        true
+    }
+
+    /// Conditions raised now.
+    pub fn conditions(&self) -> impl Iterator<Item = Condition> + '_ {
+        self.conditions.iter().copied()
+    }
+
+    /// A job by id.
+    pub fn job(&self, id: u32) -> Option<&Job> {
+        self.jobs.get(&id)
+    }
+
+    /// All known jobs, oldest first.
+    pub fn jobs(&self) -> impl DoubleEndedIterator<Item = &Job> {
+        self.jobs.values()
+    }
+
+    /// Jobs not yet in a terminal state (`queued-job-count`).
+    pub fn queued_job_count(&self) -> usize {
+        self.jobs.values().filter(|j| !j.state.is_terminal()).count()
+    }
+
+    /// The id of the job being printed.
+    pub fn active_job(&self) -> Option<u32> {
+        self.active.as_ref().map(|a| a.job)
+    }
+
+    /// Seconds since power-on, at the last time the printer was told.
+    pub fn up_time(&self) -> i32 {
+        i32::try_from(self.now.as_secs()).unwrap_or(i32::MAX).max(1)
+    }
+
+    fn is_blocked(&self) -> bool {
+        self.conditions.iter().any(|c| c.stops_printing())
+    }
+
+    // ----- conditions -----
+
+    /// Raise a condition (a jam, an open door…).
+    pub fn raise(&mut self, c: Condition, now: SimTime) {
+        self.conditions.insert(c);
+        self.handle_timeout(now);
+    }
+
+    /// Clear a condition; printing resumes if nothing else stops it.
+    pub fn clear(&mut self, c: Condition, now: SimTime) {
+        self.conditions.remove(&c);
+        if let Some(a) = self.active.as_mut() {
+            if a.next_page_at < now {
+                a.next_page_at = now.after(a.page_time);
+            }
+        }
+        self.handle_timeout(now);
+    }
+
+    /// Pause-Printer: no new job starts.
+    pub fn pause(&mut self, now: SimTime) {
+        self.paused = true;
+        self.handle_timeout(now);
+    }
+
+    /// Resume-Printer.
+    pub fn resume(&mut self, now: SimTime) {
+        self.paused = false;
+        self.handle_timeout(now);
+    }
+
+    /// Identify-Printer.
+    pub fn identify(&mut self, actions: Vec<String>) {
+        self.identify_count += 1;
+        self.last_identify = actions;
+    }
+
+    // ----- jobs -----
+
+    /// Create a job. It waits for documents until closed.
+    pub fn create_job(&mut self, spec: NewJob, now: SimTime) -> u32 {
+        let id = self.next_job_id;
+        self.next_job_id = if id >= self.profile.jobs.max_job_id {
+            1
+        } else {
+            id + 1
+        };
+        let held = spec.hold_until.is_some();
+        let uuid = crate::profile::uuid_from_name(&format!(
+            "{}/job/{}/{}",
+            self.profile.identity.name, id, self.clock.boot_unix_ms
+        ));
+        let job = Job {
+            id,
+            uuid,
+            spec,
+            state: if held {
+                JobState::PendingHeld
+            } else {
+                JobState::Pending
+            },
+            reasons: if held {
+                vec!["job-hold-until-specified".into()]
+            } else {
+                vec!["job-incoming".into()]
+            },
+            message: String::new(),
+            documents: Vec::new(),
+            closed: false,
+            created: now,
+            processing_at: None,
+            completed_at: None,
+            last_activity: now,
+            impressions_completed: 0,
+            sheets_completed: 0,
+            impressions_total: 0,
+            receiving: false,
+        };
+        self.jobs.insert(id, job);
+        self.now = self.now.max(now);
+        id
+    }
+
+    /// A document is about to be received for `id`.
+    pub fn begin_document(&mut self, id: u32, now: SimTime) -> Result<u32, ModelError> {
+        let job = self.jobs.get_mut(&id).ok_or(ModelError::NoSuchJob(id))?;
+        if job.closed {
+            return Err(ModelError::JobClosed(id));
+        }
+        if job.state.is_terminal() {
+            return Err(ModelError::NotPossible {
+                id,
+                state: job.state.keyword(),
+                what: "adding a document",
+            });
+        }
+        job.receiving = true;
+        job.last_activity = now;
+        Ok(u32::try_from(job.documents.len()).unwrap_or(u32::MAX - 1) + 1)
+    }
+
+    /// A document was received in full and spooled. `last` closes the job.
+    pub fn add_document(
+        &mut self,
+        id: u32,
+        doc: Document,
+        last: bool,
+        now: SimTime,
+    ) -> Result<(), ModelError> {
+        let job = self.jobs.get_mut(&id).ok_or(ModelError::NoSuchJob(id))?;
+        job.receiving = false;
+        job.last_activity = now;
+        if job.state.is_terminal() {
+            // Canceled while the document was arriving: keep the document as evidence.
+            job.documents.push(doc);
+            return Ok(());
+        }
+        job.documents.push(doc);
+        if last {
+            Self::close(job);
+        }
+        self.handle_timeout(now);
+        Ok(())
+    }
+
+    /// The document being received for `id` did not arrive whole.
+    pub fn document_failed(&mut self, id: u32, why: &str, now: SimTime) {
+        if let Some(job) = self.jobs.get_mut(&id) {
+            job.receiving = false;
+            if !job.state.is_terminal() {
+                job.state = JobState::Aborted;
+                job.reasons = vec!["aborted-by-system".into()];
+                job.message = format!("Document not received: {why}");
+                job.completed_at = Some(now);
+                self.counters.jobs_failed += 1;
+                self.finished.push_back(id);
+            }
+        }
+        self.handle_timeout(now);
+    }
+
+    /// A document announced for `id` turned out to be empty and is not kept.
+    pub fn document_discarded(&mut self, id: u32) {
+        if let Some(job) = self.jobs.get_mut(&id) {
+            job.receiving = false;
+        }
+    }
+
+    /// Close-Job: no more documents will come.
+    pub fn close_job(&mut self, id: u32, now: SimTime) -> Result<(), ModelError> {
+        let job = self.jobs.get_mut(&id).ok_or(ModelError::NoSuchJob(id))?;
+        if job.state.is_terminal() {
+            return Err(ModelError::NotPossible {
+                id,
+                state: job.state.keyword(),
+                what: "Close-Job",
+            });
+        }
+        job.last_activity = now;
+        Self::close(job);
+        self.handle_timeout(now);
+        Ok(())
+    }
+
+    fn close(job: &mut Job) {
+        job.closed = true;
+        job.reasons.retain(|r| r != "job-incoming");
+        if job.documents.is_empty() {
+            // RFC 8011 §4.3.1: a job closed without documents has nothing to print.
+            job.reasons.push("job-data-insufficient".into());
+        }
+        job.impressions_total = job
+            .documents
+            .iter()
+            .map(|d| u64::from(d.pages))
+            .sum::<u64>()
+            * u64::from(job.spec.copies.max(1));
+    }
+
+    /// Cancel-Job.
+    pub fn cancel_job(&mut self, id: u32, by: &str, now: SimTime) -> Result<(), ModelError> {
+        let job = self.jobs.get_mut(&id).ok_or(ModelError::NoSuchJob(id))?;
+        if job.state.is_terminal() {
+            return Err(ModelError::NotPossible {
+                id,
+                state: job.state.keyword(),
+                what: "Cancel-Job",
+            });
+        }
+        job.state = JobState::Canceled;
+        job.reasons = vec!["job-canceled-by-user".into()];
+        job.message = format!("Canceled by {by}");
+        job.completed_at = Some(now);
+        self.counters.jobs_failed += 1;
+        self.finished.push_back(id);
+        if self.active.as_ref().map(|a| a.job) == Some(id) {
+            self.active = None;
+        }
+        self.handle_timeout(now);
+        Ok(())
+    }
+
+    /// Hold-Job.
+    pub fn hold_job(&mut self, id: u32, until: &str, now: SimTime) -> Result<(), ModelError> {
+        let job = self.jobs.get_mut(&id).ok_or(ModelError::NoSuchJob(id))?;
+        if !matches!(job.state, JobState::Pending | JobState::PendingHeld) {
+            return Err(ModelError::NotPossible {
+                id,
+                state: job.state.keyword(),
+                what: "Hold-Job",
+            });
+        }
+        job.state = JobState::PendingHeld;
+        job.spec.hold_until = Some(until.to_string());
+        job.reasons.retain(|r| r != "job-hold-until-specified");
+        job.reasons.push("job-hold-until-specified".into());
+        job.last_activity = now;
+        Ok(())
+    }
+
+    /// Release-Job.
+    pub fn release_job(&mut self, id: u32, now: SimTime) -> Result<(), ModelError> {
+        let job = self.jobs.get_mut(&id).ok_or(ModelError::NoSuchJob(id))?;
+        if job.state != JobState::PendingHeld {
+            return Err(ModelError::NotPossible {
+                id,
+                state: job.state.keyword(),
+                what: "Release-Job",
+            });
+        }
+        job.state = JobState::Pending;
+        job.spec.hold_until = None;
+        job.reasons.retain(|r| r != "job-hold-until-specified");
+        job.last_activity = now;
+        self.handle_timeout(now);
+        Ok(())
+    }
+
+    /// The printer is switched off: every job not yet finished is recorded as aborted.
+    pub fn shut_down(&mut self, now: SimTime) {
+        self.active = None;
+        for job in self.jobs.values_mut() {
+            if !job.state.is_terminal() {
+                job.state = JobState::Aborted;
+                job.reasons = vec!["aborted-by-system".into()];
+                job.message = "The printer was shut down".into();
+                job.completed_at = Some(now);
+                job.receiving = false;
+                self.counters.jobs_failed += 1;
+            }
+        }
+    }
+
+    // ----- time -----
+
+    /// When the model next needs [`Printer::handle_timeout`].
+    pub fn poll_timeout(&self) -> Option<SimTime> {
+        let page = match &self.active {
+            Some(a) if !self.is_blocked() => Some(a.next_page_at),
+            _ => None,
+        };
+        let mot = Duration::from_secs(u64::from(self.profile.jobs.multiple_operation_timeout));
+        let incoming = self
+            .jobs
+            .values()
+            .filter(|j| !j.closed && !j.receiving && !j.state.is_terminal())
+            .map(|j| j.last_activity.after(mot))
+            .min();
+        match (page, incoming) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Move the printer on to `now`: print pages that are due, finish jobs,
+    /// start the next, close jobs whose documents stopped coming.
+    pub fn handle_timeout(&mut self, now: SimTime) {
+        self.now = self.now.max(now);
+        self.expire_incoming(now);
+        for _ in 0..1_000_000 {
+            if !self.step(now) {
+                break;
+            }
+        }
+        self.sync_job_reasons();
+        self.prune_history();
+        let snapshot = (self.state(), self.state_reasons());
+        if snapshot != self.last_state {
+            self.last_state = snapshot;
+            self.state_changed = now;
+        }
+    }
+
+    fn expire_incoming(&mut self, now: SimTime) {
+        let mot = Duration::from_secs(u64::from(self.profile.jobs.multiple_operation_timeout));
+        for job in self.jobs.values_mut() {
+            if !job.closed
+                && !job.receiving
+                && !job.state.is_terminal()
+                && job.last_activity.after(mot) <= now
+            {
+                if job.documents.is_empty() {
+                    job.state = JobState::Aborted;
+                    job.reasons = vec!["aborted-by-system".into()];
+                    job.message = "No document arrived within multiple-operation-time-out".into();
+                    job.completed_at = Some(now);
+                    self.counters.jobs_failed += 1;
+                    self.finished.push_back(job.id);
+                } else {
+                    Self::close(job);
+                }
+            }
+        }
+    }
+
+    /// One step of progress; false when nothing more can happen at `now`.
+    fn step(&mut self, now: SimTime) -> bool {
+        if self.is_blocked() {
+            return false;
+        }
+        if let Some(active) = self.active.clone() {
+            let Some(job) = self.jobs.get(&active.job) else {
+                self.active = None;
+                return true;
+            };
+            if job.impressions_completed >= job.impressions_total {
+                self.finish_active(now);
+                return true;
+            }
+            if active.next_page_at > now {
+                return false;
+            }
+            self.print_impression(active.job, now);
+            if let Some(a) = self.active.as_mut() {
+                a.next_page_at = a.next_page_at.after(a.page_time);
+            }
+            return true;
+        }
+        if self.paused {
+            return false;
+        }
+        // Highest priority first, then oldest.
+        let next = self
+            .jobs
+            .values()
+            .filter(|j| j.is_printable())
+            .max_by_key(|j| (j.spec.priority, std::cmp::Reverse(j.id)))
+            .map(|j| j.id);
+        let Some(id) = next else { return false };
+        let ppm = match self.jobs.get(&id) {
+            Some(j) if j.spec.color && self.profile.speed.ppm_color > 0 => {
+                self.profile.speed.ppm_color
+            }
+            _ => self.profile.speed.ppm,
+        };
+        let page_time = self.speed.page_time(ppm);
+        if let Some(job) = self.jobs.get_mut(&id) {
+            job.state = JobState::Processing;
+            job.processing_at = Some(now);
+            job.reasons = vec!["job-printing".into()];
+            if job.documents.is_empty() {
+                job.state = JobState::Aborted;
+                job.reasons = vec!["aborted-by-system".into(), "job-data-insufficient".into()];
+                job.message = "The job has no documents".into();
+                job.completed_at = Some(now);
+                self.counters.jobs_failed += 1;
+                self.finished.push_back(id);
+                return true;
+            }
+        }
+        self.active = Some(Active {
+            job: id,
+            page_time,
+            next_page_at: now.after(page_time),
+        });
+        true
+    }
+
+    fn print_impression(&mut self, id: u32, now: SimTime) {
+        let (color, duplex, media) = match self.jobs.get(&id) {
+            Some(j) => (j.spec.color, j.spec.duplex, j.spec.media.clone()),
+            None => return,
+        };
+        let done = self
+            .jobs
+            .get(&id)
+            .map(|j| j.impressions_completed)
+            .unwrap_or(0);
+        let new_sheet = !duplex || done % 2 == 0;
+        if new_sheet && !self.take_sheet(media.as_deref(), now) {
+            return;
+        }
+        for s in &mut self.supplies {
+            if s.color_only && !color {
+                continue;
+            }
+            s.level_ppm = s.level_ppm.saturating_sub(s.per_impression);
+        }
+        self.refresh_supply_conditions();
+        self.counters.impressions += 1;
+        if new_sheet {
+            self.counters.sheets += 1;
+        }
+        if let Some(j) = self.jobs.get_mut(&id) {
+            j.impressions_completed += 1;
+            if new_sheet {
+                j.sheets_completed += 1;
+            }
+        }
+    }
+
+    /// Take a sheet from a tray holding `media`; raise media-empty when none is left.
+    fn take_sheet(&mut self, media: Option<&str>, now: SimTime) -> bool {
+        if self.trays.is_empty() {
+            return true;
+        }
+        let idx = media
+            .and_then(|m| self.trays.iter().position(|t| t.media == m && t.level > 0))
+            .or_else(|| {
+                media.and_then(|m| self.trays.iter().position(|t| t.media == m))
+            })
+            .or_else(|| self.trays.iter().position(|t| t.level > 0))
+            .unwrap_or(0);
+        let Some(tray) = self.trays.get_mut(idx) else {
+            return true;
+        };
+        if tray.level == 0 && tray.auto_refill {
+            tray.level = tray.capacity;
+        }
+        if tray.level == 0 {
+            self.conditions.insert(Condition::MediaEmpty);
+            self.state_changed = now;
+            return false;
+        }
+        tray.level -= 1;
+        true
+    }
+
+    fn refresh_supply_conditions(&mut self) {
+        let low = self.supplies.iter().any(|s| s.is_low() && s.level_ppm > 0);
+        let empty = self.supplies.iter().any(|s| s.level_ppm == 0);
+        if low {
+            self.conditions.insert(Condition::TonerLow);
+        } else {
+            self.conditions.remove(&Condition::TonerLow);
+        }
+        if empty {
+            self.conditions.insert(Condition::TonerEmpty);
+        }
+    }
+
+    fn finish_active(&mut self, now: SimTime) {
+        if let Some(a) = self.active.take() {
+            if let Some(job) = self.jobs.get_mut(&a.job) {
+                job.state = JobState::Completed;
+                job.reasons = vec!["job-completed-successfully".into()];
+                job.message = "Printed".into();
+                job.completed_at = Some(now);
+                self.counters.jobs_completed += 1;
+                self.finished.push_back(a.job);
+            }
+        }
+    }
+
+    fn sync_job_reasons(&mut self) {
+        let blocked = self.is_blocked();
+        if let Some(a) = &self.active {
+            if let Some(job) = self.jobs.get_mut(&a.job) {
+                if blocked {
+                    job.state = JobState::ProcessingStopped;
+                    if !job.reasons.iter().any(|r| r == "printer-stopped") {
+                        job.reasons.push("printer-stopped".into());
+                    }
+                } else if job.state == JobState::ProcessingStopped {
+                    job.state = JobState::Processing;
+                    job.reasons.retain(|r| r != "printer-stopped");
+                }
+            }
+        }
+    }
+
+    fn prune_history(&mut self) {
+        let limit = self.profile.jobs.history;
+        while self.finished.len() > limit {
+            if let Some(old) = self.finished.pop_front() {
+                self.jobs.remove(&old);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn printer(speed: Speed) -> Printer {
+        Printer::new(
+            Arc::new(Profile::default_profile().unwrap()),
+            Clock::new(1_700_000_000_000),
+            speed,
+        )
+    }
+
+    fn doc(pages: u32) -> Document {
+        Document {
+            number: 1,
+            format: "application/pdf".into(),
+            name: None,
+            compression: "none".into(),
+            path: PathBuf::from("/dev/null"),
+            bytes: 10,
+            wire_bytes: 10,
+            sha256: String::new(),
+            pages,
+        }
+    }
+
+    fn submit(p: &mut Printer, pages: u32, now: SimTime) -> u32 {
+        let id = p.create_job(
+            NewJob {
+                name: "t".into(),
+                user: "u".into(),
+                copies: 1,
+                priority: 50,
+                ..Default::default()
+            },
+            now,
+        );
+        p.begin_document(id, now).unwrap();
+        p.add_document(id, doc(pages), true, now).unwrap();
+        id
+    }
+
+    #[test]
+    fn jobs_take_simulated_time_and_queue() {
+        let mut p = printer(Speed::Realtime); // 30 ppm: 2 s a page
+        let a = submit(&mut p, 2, SimTime(0));
+        let b = submit(&mut p, 1, SimTime(0));
+        assert_eq!(p.job(a).unwrap().state, JobState::Processing);
+        assert_eq!(p.job(b).unwrap().state, JobState::Pending);
+        assert_eq!(p.state(), PrinterState::Processing);
+        assert_eq!(p.poll_timeout(), Some(SimTime(2000)));
+        p.handle_timeout(SimTime(2000));
+        assert_eq!(p.job(a).unwrap().impressions_completed, 1);
+        p.handle_timeout(SimTime(4000));
+        assert_eq!(p.job(a).unwrap().state, JobState::Completed);
+        assert_eq!(p.job(b).unwrap().state, JobState::Processing);
+        p.handle_timeout(SimTime(6000));
+        assert_eq!(p.job(b).unwrap().state, JobState::Completed);
+        assert_eq!(p.state(), PrinterState::Idle);
+        assert_eq!(p.counters.impressions, 3);
+    }
+
+    #[test]
+    fn jam_stops_and_clear_resumes() {
+        let mut p = printer(Speed::Realtime);
+        let a = submit(&mut p, 3, SimTime(0));
+        p.raise(Condition::MediaJam, SimTime(100));
+        assert_eq!(p.state(), PrinterState::Stopped);
+        assert!(p.state_reasons().contains(&"media-jam-error".to_string()));
+        assert_eq!(p.job(a).unwrap().state, JobState::ProcessingStopped);
+        p.handle_timeout(SimTime(60_000));
+        assert_eq!(p.job(a).unwrap().impressions_completed, 0);
+        p.clear(Condition::MediaJam, SimTime(60_000));
+        assert_eq!(p.job(a).unwrap().state, JobState::Processing);
+        p.handle_timeout(SimTime(70_000));
+        assert_eq!(p.job(a).unwrap().state, JobState::Completed);
+    }
+
+    #[test]
+    fn instant_speed_completes_at_once() {
+        let mut p = printer(Speed::Instant);
+        let a = submit(&mut p, 50, SimTime(0));
+        p.handle_timeout(SimTime(0));
+        assert_eq!(p.job(a).unwrap().state, JobState::Completed);
+    }
+
+    #[test]
+    fn hold_release_cancel() {
+        let mut p = printer(Speed::Instant);
+        let id = p.create_job(
+            NewJob {
+                hold_until: Some("indefinite".into()),
+                copies: 1,
+                ..Default::default()
+            },
+            SimTime(0),
+        );
+        p.begin_document(id, SimTime(0)).unwrap();
+        p.add_document(id, doc(1), true, SimTime(0)).unwrap();
+        assert_eq!(p.job(id).unwrap().state, JobState::PendingHeld);
+        p.release_job(id, SimTime(1)).unwrap();
+        assert_eq!(p.job(id).unwrap().state, JobState::Completed);
+        assert!(p.cancel_job(id, "u", SimTime(2)).is_err());
+    }
+
+    #[test]
+    fn paused_printer_starts_nothing() {
+        let mut p = printer(Speed::Instant);
+        p.pause(SimTime(0));
+        let a = submit(&mut p, 1, SimTime(0));
+        assert_eq!(p.job(a).unwrap().state, JobState::Pending);
+        assert_eq!(p.state(), PrinterState::Stopped);
+        p.resume(SimTime(1));
+        assert_eq!(p.job(a).unwrap().state, JobState::Completed);
+    }
+
+    #[test]
+    fn create_job_times_out_without_documents() {
+        let mut p = printer(Speed::Instant);
+        let id = p.create_job(NewJob::default(), SimTime(0));
+        let t = p.poll_timeout().unwrap();
+        p.handle_timeout(t);
+        assert_eq!(p.job(id).unwrap().state, JobState::Aborted);
+    }
+
+    #[test]
+    fn history_is_bounded() {
+        let mut p = printer(Speed::Instant);
+        let limit = p.profile.jobs.history;
+        for _ in 0..limit + 5 {
+            submit(&mut p, 1, SimTime(0));
+        }
+        assert_eq!(p.jobs().count(), limit);
+    }
+}

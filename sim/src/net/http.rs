@@ -1,0 +1,381 @@
+//! IPP over HTTP (RFC 8010 §4): one POST carries one IPP request, and its
+//! document data follows the attributes in the same body.
+//!
+//! The body is read as it arrives: decoded if it has a `Content-Encoding`, the
+//! attribute section gathered until its end tag (bounded by
+//! [`super::Limits::max_request_bytes`]), then the document streamed into the
+//! spool — never held whole in memory.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{header, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+
+use crate::ipp::{response, Endpoint, Outcome, Status, PRINTER_PATH};
+use crate::model::{SpoolError, SpoolWriter};
+use crate::wire::coding::{Coding, Decompressor};
+use crate::wire::ipp::{Message, RawMessage};
+
+use super::server::Shared;
+
+type Resp = Response<Full<Bytes>>;
+
+fn plain(status: StatusCode, text: impl Into<String>) -> Resp {
+    let mut r = Response::new(Full::new(Bytes::from(text.into() + "\n")));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+fn ipp_response(m: &Message) -> Resp {
+    match m.to_bytes() {
+        Ok(b) => {
+            let mut r = Response::new(Full::new(Bytes::from(b)));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("application/ipp"),
+            );
+            r
+        }
+        Err(e) => plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot encode the IPP response: {e}"),
+        ),
+    }
+}
+
+/// An IPP error response when at least the 8-byte header could be read, else HTTP 400.
+fn bad_ipp(buf: &[u8], message: &str) -> Resp {
+    if buf.len() >= 8 {
+        let version = (buf[0], buf[1]);
+        let request_id = u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]);
+        ipp_response(&response(version, Status::BadRequest, request_id, message))
+    } else {
+        plain(StatusCode::BAD_REQUEST, message)
+    }
+}
+
+fn endpoint(req: &Request<Incoming>, local: Option<SocketAddr>, tls: bool) -> Endpoint {
+    let authority = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_string)
+        .or_else(|| local.map(|a| a.to_string()))
+        .unwrap_or_else(|| "localhost".to_string());
+    Endpoint {
+        authority,
+        tls,
+        path: PRINTER_PATH.to_string(),
+    }
+}
+
+/// Serve one HTTP request.
+pub async fn serve_http(
+    req: Request<Incoming>,
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    local: Option<SocketAddr>,
+    tls: bool,
+) -> Resp {
+    let ep = endpoint(&req, local, tls);
+    let path = req.uri().path().to_string();
+    match (req.method(), path.as_str()) {
+        (&Method::POST, p) if p == PRINTER_PATH || p == "/" || p.starts_with("/ipp/print/") => {
+            post_ipp(req, shared, ep, peer).await
+        }
+        (&Method::GET, "/") => status_page(&shared, &ep),
+        (&Method::GET, p) if p.starts_with("/icon") && p.ends_with(".png") => icon(),
+        (&Method::GET, "/supplies") => status_page(&shared, &ep),
+        (&Method::POST, _) => plain(
+            StatusCode::NOT_FOUND,
+            format!("no printer at {path}; POST IPP requests to {PRINTER_PATH}"),
+        ),
+        (_, _) => plain(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "IPP requests are HTTP POSTs of application/ipp",
+        ),
+    }
+}
+
+enum Stage {
+    Header,
+    Document {
+        plan: crate::ipp::DocumentPlan,
+        writer: SpoolWriter,
+    },
+}
+
+async fn post_ipp(req: Request<Incoming>, shared: Arc<Shared>, ep: Endpoint, peer: SocketAddr) -> Resp {
+    let ctype = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !ctype
+        .split(';')
+        .next()
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ipp"))
+    {
+        return plain(
+            StatusCode::BAD_REQUEST,
+            format!("Content-Type must be application/ipp, not '{ctype}' (RFC 8010 §4)"),
+        );
+    }
+    let coding = match req.headers().get(header::CONTENT_ENCODING) {
+        None => Coding::None,
+        Some(v) => match v.to_str().ok().and_then(Coding::from_name) {
+            Some(c) => c,
+            None => {
+                return plain(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    format!("Content-Encoding {v:?} is not supported; use gzip or deflate"),
+                )
+            }
+        },
+    };
+    let limits = shared.limits.clone();
+    let mut body = req.into_body();
+    let mut decoder = Decompressor::new(coding, Vec::<u8>::new());
+    let mut header_buf: Vec<u8> = Vec::new();
+    let mut stage = Stage::Header;
+    let mut ended = false;
+    loop {
+        // Move what the decoder produced into the current stage.
+        if let Some(out) = decoder.get_mut() {
+            if !out.is_empty() {
+                let chunk = std::mem::take(out);
+                match &mut stage {
+                    Stage::Header => header_buf.extend_from_slice(&chunk),
+                    Stage::Document { writer, .. } => {
+                        if let Err(e) = writer.write(&chunk) {
+                            return finish(&shared, stage, Err(e), &ep);
+                        }
+                    }
+                }
+            }
+        }
+        if let Stage::Header = stage {
+            match RawMessage::check(&header_buf) {
+                Ok(Some(n)) => {
+                    let rest = header_buf.split_off(n);
+                    let msg = match Message::parse(&header_buf) {
+                        Ok((m, _)) => m,
+                        Err(e) => return bad_ipp(&header_buf, &format!("malformed IPP request: {e}")),
+                    };
+                    let outcome = {
+                        let now = shared.now();
+                        let mut p = shared.printer();
+                        shared.core.handle(&mut p, &msg, &ep, now)
+                    };
+                    shared.poke();
+                    match outcome {
+                        Outcome::Respond(m) => {
+                            tracing::debug!(%peer, op = msg.code, status = m.code, "ipp");
+                            return ipp_response(&m);
+                        }
+                        Outcome::Document(plan) => {
+                            let writer = match shared.spool.writer(
+                                plan.job_id,
+                                plan.number,
+                                &plan.format,
+                                plan.coding,
+                                limits.max_document_bytes,
+                            ) {
+                                Ok(w) => w,
+                                Err(e) => return fail_plan(&shared, plan, e, &ep),
+                            };
+                            stage = Stage::Document { plan, writer };
+                            if let Stage::Document { writer, .. } = &mut stage {
+                                if let Err(e) = writer.write(&rest) {
+                                    return finish(&shared, stage, Err(e), &ep);
+                                }
+                            }
+                            continue;
+                        }
+                    }
+                }
+                Ok(None) if ended => {
+                    return bad_ipp(
+                        &header_buf,
+                        "the request ends before its end-of-attributes tag (RFC 8010 §3.1.1)",
+                    )
+                }
+                Ok(None) => {
+                    if header_buf.len() > limits.max_request_bytes {
+                        return plain(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            format!(
+                                "the IPP attributes are larger than the limit of {} bytes",
+                                limits.max_request_bytes
+                            ),
+                        );
+                    }
+                }
+                Err(e) => return bad_ipp(&header_buf, &format!("malformed IPP request: {e}")),
+            }
+        }
+        if ended {
+            return finish(&shared, stage, Ok(()), &ep);
+        }
+        let frame = match tokio::time::timeout(limits.idle_timeout, body.frame()).await {
+            Err(_) => {
+                let r = finish(&shared, stage, Err(SpoolError::Io {
+                    path: Default::default(),
+                    source: std::io::Error::new(std::io::ErrorKind::TimedOut, "client stopped sending"),
+                }), &ep);
+                let _ = r;
+                return plain(
+                    StatusCode::REQUEST_TIMEOUT,
+                    format!("no data for {} s; request abandoned", limits.idle_timeout.as_secs()),
+                );
+            }
+            Ok(None) => {
+                ended = true;
+                match decoder.finish() {
+                    Ok(rest) => decoder = Decompressor::new(Coding::None, rest),
+                    Err(e) => {
+                        return decode_error(&shared, stage, &header_buf, &ep, &e.to_string());
+                    }
+                }
+                continue;
+            }
+            Ok(Some(Err(e))) => {
+                let _ = finish(&shared, stage, Err(SpoolError::Io {
+                    path: Default::default(),
+                    source: std::io::Error::new(std::io::ErrorKind::UnexpectedEof, e.to_string()),
+                }), &ep);
+                return plain(StatusCode::BAD_REQUEST, format!("request body broken off: {e}"));
+            }
+            Ok(Some(Ok(f))) => f,
+        };
+        if let Ok(data) = frame.into_data() {
+            if let Err(e) = decoder.write_all(&data) {
+                return decode_error(&shared, stage, &header_buf, &ep, &e.to_string());
+            }
+        }
+    }
+}
+
+fn decode_error(shared: &Arc<Shared>, stage: Stage, header: &[u8], ep: &Endpoint, msg: &str) -> Resp {
+    let text = format!("the request body is not valid for its Content-Encoding: {msg}");
+    match stage {
+        Stage::Header => bad_ipp(header, &text),
+        s @ Stage::Document { .. } => finish(
+            shared,
+            s,
+            Err(SpoolError::Corrupt {
+                coding: "content-encoding",
+                message: msg.to_string(),
+            }),
+            ep,
+        ),
+    }
+}
+
+/// The spool file could not even be created: fail the job properly.
+fn fail_plan(shared: &Arc<Shared>, plan: crate::ipp::DocumentPlan, e: SpoolError, ep: &Endpoint) -> Resp {
+    let now = shared.now();
+    let m = {
+        let mut p = shared.printer();
+        shared.core.finish_document(&mut p, plan, Err(e), ep, now)
+    };
+    shared.poke();
+    ipp_response(&m)
+}
+
+fn finish(shared: &Arc<Shared>, stage: Stage, result: Result<(), SpoolError>, ep: &Endpoint) -> Resp {
+    match stage {
+        Stage::Header => match result {
+            Ok(()) => plain(StatusCode::BAD_REQUEST, "empty request"),
+            Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        },
+        Stage::Document { plan, writer } => {
+            let stored = match result {
+                Ok(()) => writer.finish(),
+                Err(e) => {
+                    // Keep nothing half-written under a name that looks complete.
+                    let path = writer.path().to_path_buf();
+                    drop(writer);
+                    let partial = path.with_extension("partial");
+                    let _ = std::fs::rename(&path, &partial);
+                    Err(e)
+                }
+            };
+            let now = shared.now();
+            let m = {
+                let mut p = shared.printer();
+                shared.core.finish_document(&mut p, plan, stored, ep, now)
+            };
+            shared.poke();
+            ipp_response(&m)
+        }
+    }
+}
+
+fn status_page(shared: &Arc<Shared>, ep: &Endpoint) -> Resp {
+    use std::fmt::Write as _;
+    let now = shared.now();
+    let mut p = shared.printer();
+    p.handle_timeout(now);
+    let mut s = String::new();
+    let esc = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let _ = write!(
+        s,
+        "<!doctype html><meta charset=utf-8><title>{name}</title><h1>{name}</h1><p>{mm}</p><p>State: {state:?} — {msg}<br>Reasons: {reasons}</p><p>URI: {uri}</p><h2>Supplies</h2><ul>",
+        name = esc(&p.profile.identity.name),
+        mm = esc(&p.profile.make_and_model()),
+        state = p.state(),
+        msg = esc(&p.state_message()),
+        reasons = esc(&p.state_reasons().join(", ")),
+        uri = esc(&ep.printer_uri(ep.scheme())),
+    );
+    for sup in &p.supplies {
+        let _ = write!(s, "<li>{}: {}%</li>", esc(&sup.name), sup.level_percent());
+    }
+    s.push_str("</ul><h2>Jobs</h2><table><tr><th>id<th>name<th>user<th>state<th>impressions</tr>");
+    for j in p.jobs().rev().take(50) {
+        let _ = write!(
+            s,
+            "<tr><td>{}<td>{}<td>{}<td>{}<td>{}/{}</tr>",
+            j.id,
+            esc(&j.spec.name),
+            esc(&j.spec.user),
+            j.state.keyword(),
+            j.impressions_completed,
+            j.impressions_total
+        );
+    }
+    s.push_str("</table>");
+    let mut r = Response::new(Full::new(Bytes::from(s)));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    r
+}
+
+/// A 1×1 grey PNG, enough for clients that fetch `printer-icons`.
+const ICON_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x00, 0x00, 0x00, 0x3a, 0x7e, 0x9b,
+    0x55, 0x00, 0x00, 0x00, 0x0a, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x68, 0x00, 0x00, 0x00,
+    0x82, 0x00, 0x81, 0x77, 0xcd, 0x72, 0xb6, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
+    0x42, 0x60, 0x82,
+];
+
+fn icon() -> Resp {
+    let mut r = Response::new(Full::new(Bytes::from_static(ICON_PNG)));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("image/png"),
+    );
+    r
+}

@@ -1,0 +1,15 @@
+//! The thin tokio layer: listeners, TLS, limits, graceful shutdown.
+//!
+//! It owns the sockets and the OS clock and does nothing but pump bytes into
+//! the sans-IO cores and the printer model: [`http`] turns HTTP requests into
+//! IPP messages for [`crate::ipp::IppCore`], [`server`] accepts connections
+//! (plain or TLS on the same port, told apart by the first byte as CUPS does)
+//! and drives the model's clock.
+
+pub mod http;
+pub mod limits;
+pub mod server;
+pub mod tls;
+
+pub use limits::Limits;
+pub use server::{PrinterHandle, RunningServer, ServerConfig, ServerError, TlsSource};

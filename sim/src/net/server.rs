@@ -1,0 +1,409 @@
+//! Accepting connections, driving the model's clock, shutting down gracefully.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Notify, Semaphore};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::ipp::IppCore;
+use crate::model::{Clock, Printer, SimTime, Speed, Spool};
+use crate::profile::Profile;
+
+use super::http::serve_http;
+use super::limits::Limits;
+use super::tls;
+
+/// Where the IPPS certificate comes from.
+#[derive(Debug, Clone, Default)]
+pub enum TlsSource {
+    /// Make a self-signed certificate at start.
+    #[default]
+    SelfSigned,
+    /// PEM files.
+    Files {
+        /// Certificate chain.
+        cert: PathBuf,
+        /// Private key.
+        key: PathBuf,
+    },
+    /// No TLS: the port speaks plain IPP only.
+    Off,
+}
+
+/// How to run a virtual printer.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The printer model.
+    pub profile: Arc<Profile>,
+    /// Address to bind (loopback unless told otherwise).
+    pub bind: IpAddr,
+    /// IPP port; 0 picks a free one.
+    pub ipp_port: u16,
+    /// Spool folder; `None` makes a temporary one.
+    pub spool: Option<PathBuf>,
+    /// Printing speed.
+    pub speed: Speed,
+    /// Limits.
+    pub limits: Limits,
+    /// IPPS certificate.
+    pub tls: TlsSource,
+    /// Unix time (ms) the printer is switched on at; `None` reads the OS clock once.
+    pub boot_unix_ms: Option<i64>,
+}
+
+impl ServerConfig {
+    /// Defaults: loopback, port 8631, temporary spool, realtime, self-signed TLS.
+    pub fn new(profile: Arc<Profile>) -> ServerConfig {
+        ServerConfig {
+            profile,
+            bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            ipp_port: 8631,
+            spool: None,
+            speed: Speed::Realtime,
+            limits: Limits::default(),
+            tls: TlsSource::SelfSigned,
+            boot_unix_ms: None,
+        }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// Binding the port failed.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The spool folder could not be made.
+    #[error("cannot use spool folder: {0}")]
+    Spool(std::io::Error),
+    /// TLS setup failed.
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+}
+
+/// State shared by every connection of one printer.
+#[derive(Debug)]
+pub struct Shared {
+    printer: Mutex<Printer>,
+    /// The IPP core.
+    pub core: IppCore,
+    /// The spool.
+    pub spool: Spool,
+    /// Limits.
+    pub limits: Limits,
+    started: Instant,
+    wake: Notify,
+}
+
+impl Shared {
+    /// Simulated time now: milliseconds since the printer started.
+    pub fn now(&self) -> SimTime {
+        SimTime(u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX))
+    }
+
+    /// Lock the printer model. A panic elsewhere never poisons it for good.
+    pub fn printer(&self) -> MutexGuard<'_, Printer> {
+        match self.printer.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Tell the clock driver that the model may want waking sooner.
+    pub fn poke(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// A handle on a running printer's model, for tests and other front ends.
+#[derive(Clone, Debug)]
+pub struct PrinterHandle(pub Arc<Shared>);
+
+impl PrinterHandle {
+    /// Run `f` on the model at the current time, then wake the clock driver.
+    pub fn with<R>(&self, f: impl FnOnce(&mut Printer, SimTime) -> R) -> R {
+        let now = self.0.now();
+        let r = {
+            let mut p = self.0.printer();
+            p.handle_timeout(now);
+            f(&mut p, now)
+        };
+        self.0.poke();
+        r
+    }
+
+    /// The spool folder.
+    pub fn spool_dir(&self) -> PathBuf {
+        self.0.spool.dir().to_path_buf()
+    }
+}
+
+/// A running virtual printer.
+pub struct RunningServer {
+    /// The IPP listener's address.
+    pub ipp_addr: SocketAddr,
+    /// Whether IPPS is served on the same port.
+    pub tls: bool,
+    /// The self-signed certificate, PEM, when one was made.
+    pub certificate_pem: Option<String>,
+    /// The printer.
+    pub printer: PrinterHandle,
+    shutdown: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// The URIs served, one per scheme.
+    pub fn uris(&self) -> Vec<String> {
+        let host = match self.ipp_addr.ip() {
+            IpAddr::V6(a) => format!("[{a}]"),
+            IpAddr::V4(a) => a.to_string(),
+        };
+        let mut v = vec![format!(
+            "ipp://{host}:{}{}",
+            self.ipp_addr.port(),
+            crate::ipp::PRINTER_PATH
+        )];
+        if self.tls {
+            v.push(format!(
+                "ipps://{host}:{}{}",
+                self.ipp_addr.port(),
+                crate::ipp::PRINTER_PATH
+            ));
+        }
+        v
+    }
+
+    /// Stop accepting, let requests in flight finish (up to `grace`), record
+    /// jobs that were cut short as aborted, and write the spool manifest.
+    pub async fn shutdown(self, grace: Duration) {
+        let _ = self.shutdown.send(true);
+        let _ = tokio::time::timeout(grace, self.task).await;
+        let shared = &self.printer.0;
+        let now = shared.now();
+        let mut p = shared.printer();
+        p.shut_down(now);
+        let _ = write_manifest(&p, shared.spool.dir());
+    }
+}
+
+fn write_manifest(p: &Printer, dir: &std::path::Path) -> std::io::Result<()> {
+    use std::fmt::Write as _;
+    let mut s = String::from("job-id\tstate\tuser\tname\tdocument\tbytes\tsha256\n");
+    for j in p.jobs() {
+        if j.documents.is_empty() {
+            let _ = writeln!(s, "{}\t{}\t{}\t{}\t-\t0\t-", j.id, j.state.keyword(), j.spec.user, j.spec.name);
+        }
+        for d in &j.documents {
+            let _ = writeln!(
+                s,
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                j.id,
+                j.state.keyword(),
+                j.spec.user,
+                j.spec.name,
+                d.path.file_name().and_then(|n| n.to_str()).unwrap_or("?"),
+                d.bytes,
+                d.sha256
+            );
+        }
+    }
+    std::fs::write(dir.join("manifest.tsv"), s)
+}
+
+/// Start a virtual printer.
+pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
+    let addr = SocketAddr::new(cfg.bind, cfg.ipp_port);
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| ServerError::Bind { addr, source })?;
+    let spool = match &cfg.spool {
+        Some(d) => Spool::in_dir(d),
+        None => Spool::temporary(),
+    }
+    .map_err(ServerError::Spool)?;
+    let (tls_config, pem) = match &cfg.tls {
+        TlsSource::Off => (None, None),
+        TlsSource::Files { cert, key } => (Some(tls::from_files(cert, key)?), None),
+        TlsSource::SelfSigned => {
+            let mut names = vec!["localhost".to_string(), local.ip().to_string()];
+            if local.ip().is_unspecified() {
+                names.push("127.0.0.1".into());
+            }
+            let (c, pem) = tls::self_signed(&names)?;
+            (Some(c), Some(pem))
+        }
+    };
+    let boot = cfg.boot_unix_ms.unwrap_or_else(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(0))
+            .unwrap_or(0)
+    });
+    let printer = Printer::new(cfg.profile.clone(), Clock::new(boot), cfg.speed);
+    let shared = Arc::new(Shared {
+        printer: Mutex::new(printer),
+        core: IppCore::new(&cfg.profile),
+        spool,
+        limits: cfg.limits.clone(),
+        started: Instant::now(),
+        wake: Notify::new(),
+    });
+    let (tx, rx) = watch::channel(false);
+    let task = tokio::spawn(run(listener, shared.clone(), tls_config.clone(), rx));
+    Ok(RunningServer {
+        ipp_addr: local,
+        tls: tls_config.is_some(),
+        certificate_pem: pem,
+        printer: PrinterHandle(shared),
+        shutdown: tx,
+        task,
+    })
+}
+
+async fn run(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let clock = tokio::spawn(drive_clock(shared.clone(), shutdown.clone()));
+    let permits = Arc::new(Semaphore::new(shared.limits.max_connections.max(1)));
+    let mut conns = JoinSet::new();
+    loop {
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            _ = shutdown.changed() => break,
+        };
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = shutdown.changed() => break,
+        };
+        // Reap finished connection tasks so the set does not grow.
+        while conns.try_join_next().is_some() {}
+        let (stream, peer) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!("accept failed: {e}");
+                // Out of file descriptors and the like: back off briefly.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        let tls = tls.clone();
+        let sd = shutdown.clone();
+        conns.spawn(async move {
+            serve_connection(stream, peer, shared, tls, sd).await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    // Let connections finish what they are doing.
+    while conns.join_next().await.is_some() {}
+    clock.abort();
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown: watch::Receiver<bool>,
+) {
+    let idle = shared.limits.idle_timeout;
+    // Same-port TLS: a TLS ClientHello starts with 0x16 (handshake record).
+    let mut first = [0u8; 1];
+    let is_tls = match tokio::time::timeout(idle, stream.peek(&mut first)).await {
+        Ok(Ok(1)) => first[0] == 0x16,
+        Ok(_) => return,
+        Err(_) => {
+            tracing::debug!(%peer, "closed: idle before the first byte");
+            return;
+        }
+    };
+    let local = stream.local_addr().ok();
+    if is_tls {
+        let Some(cfg) = tls else {
+            tracing::debug!(%peer, "TLS ClientHello on a plain-only port");
+            return;
+        };
+        let acceptor = tokio_rustls::TlsAcceptor::from(cfg);
+        match tokio::time::timeout(idle, acceptor.accept(stream)).await {
+            Ok(Ok(s)) => serve_http_conn(TokioIo::new(s), peer, local, true, shared, shutdown).await,
+            Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
+            Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+        }
+    } else {
+        serve_http_conn(TokioIo::new(stream), peer, local, false, shared, shutdown).await;
+    }
+}
+
+async fn serve_http_conn<I>(
+    io: I,
+    peer: SocketAddr,
+    local: Option<SocketAddr>,
+    tls: bool,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let idle = shared.limits.idle_timeout;
+    let svc_shared = shared.clone();
+    let svc = hyper::service::service_fn(move |req| {
+        let s = svc_shared.clone();
+        async move { Ok::<_, std::convert::Infallible>(serve_http(req, s, peer, local, tls).await) }
+    });
+    let conn = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(idle)
+        .keep_alive(true)
+        .max_buf_size(shared.limits.max_request_bytes.max(8192))
+        .serve_connection(io, svc);
+    tokio::pin!(conn);
+    tokio::select! {
+        r = conn.as_mut() => {
+            if let Err(e) = r { tracing::debug!(%peer, "connection ended: {e}"); }
+        }
+        _ = shutdown.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}
+
+/// Move the model's clock: wake it when its next event is due or when poked.
+async fn drive_clock(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+    loop {
+        let next = shared.printer().poll_timeout();
+        let deadline = match next {
+            Some(t) => shared.started + Duration::from_millis(t.as_millis()),
+            None => Instant::now() + Duration::from_secs(3600),
+        };
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => {
+                let now = shared.now();
+                shared.printer().handle_timeout(now);
+            }
+            _ = shared.wake.notified() => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
