@@ -163,7 +163,10 @@ fn serve(args: ServeArgs) -> ExitCode {
         (false, Some(cert), Some(key)) => TlsSource::Files { cert, key },
         _ => TlsSource::SelfSigned,
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("paperjam: cannot start the async runtime: {e}");
@@ -172,7 +175,10 @@ fn serve(args: ServeArgs) -> ExitCode {
     };
     rt.block_on(async move {
         if !cfg.bind.is_loopback() {
-            eprintln!("paperjam: warning: serving on {}, reachable from other hosts", cfg.bind);
+            eprintln!(
+                "paperjam: warning: serving on {}, reachable from other hosts",
+                cfg.bind
+            );
         }
         let running = match server::start(cfg).await {
             Ok(r) => r,

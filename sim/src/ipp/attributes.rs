@@ -55,7 +55,9 @@ const COMPUTED: &[&str] = &[
     "document-format-supported",
     "generated-natural-language-supported",
     "ipp-versions-supported",
+    "ippget-event-life",
     "job-ids-supported",
+    "job-settable-attributes-supported",
     "marker-colors",
     "marker-high-levels",
     "marker-levels",
@@ -79,9 +81,17 @@ const COMPUTED: &[&str] = &[
     "multiple-document-jobs-supported",
     "multiple-operation-time-out",
     "natural-language-configured",
+    "notify-events-default",
+    "notify-events-supported",
+    "notify-lease-duration-default",
+    "notify-lease-duration-supported",
+    "notify-max-events-supported",
+    "notify-pull-method-supported",
     "operations-supported",
     "pages-per-minute",
     "pages-per-minute-color",
+    "printer-alert",
+    "printer-alert-description",
     "printer-config-change-date-time",
     "printer-config-change-time",
     "printer-current-time",
@@ -94,9 +104,11 @@ const COMPUTED: &[&str] = &[
     "printer-is-accepting-jobs",
     "printer-location",
     "printer-make-and-model",
+    "printer-message-from-operator",
     "printer-more-info",
     "printer-name",
     "printer-serial-number",
+    "printer-settable-attributes-supported",
     "printer-state",
     "printer-state-change-date-time",
     "printer-state-change-time",
@@ -175,11 +187,19 @@ pub struct StaticAttributes {
 }
 
 /// A `media-col` collection for a size with margins and optional source/type.
-pub fn media_col(size: MediaSize, margins: [i32; 4], source: Option<&str>, kind: Option<&str>) -> Value {
+pub fn media_col(
+    size: MediaSize,
+    margins: [i32; 4],
+    source: Option<&str>,
+    kind: Option<&str>,
+) -> Value {
     let mut m = vec![
         Attribute::new(
             "media-size",
-            collection(vec![integer("x-dimension", size.x), integer("y-dimension", size.y)]),
+            collection(vec![
+                integer("x-dimension", size.x),
+                integer("y-dimension", size.y),
+            ]),
         ),
         integer("media-bottom-margin", margins[0]),
         integer("media-left-margin", margins[1]),
@@ -200,12 +220,21 @@ impl StaticAttributes {
     pub fn build(profile: &Profile) -> StaticAttributes {
         let mut a: Vec<Attribute> = Vec::new();
         let id = &profile.identity;
-        a.push(Attribute::new("charset-configured", Value::Charset("utf-8".into())));
+        a.push(Attribute::new(
+            "charset-configured",
+            Value::Charset("utf-8".into()),
+        ));
         a.push(Attribute::with_values(
             "charset-supported",
-            vec![Value::Charset("utf-8".into()), Value::Charset("us-ascii".into())],
+            vec![
+                Value::Charset("utf-8".into()),
+                Value::Charset("us-ascii".into()),
+            ],
         ));
-        a.push(keywords("compression-supported", &["none", "deflate", "gzip"]));
+        a.push(keywords(
+            "compression-supported",
+            &["none", "deflate", "gzip"],
+        ));
         a.push(Attribute::new(
             "document-format-default",
             Value::MimeMediaType(profile.formats.default.clone()),
@@ -227,7 +256,10 @@ impl StaticAttributes {
             "natural-language-configured",
             Value::NaturalLanguage("en".into()),
         ));
-        a.push(keywords("ipp-versions-supported", &["1.1", "2.0", "2.1", "2.2"]));
+        a.push(keywords(
+            "ipp-versions-supported",
+            &["1.1", "2.0", "2.1", "2.2"],
+        ));
         a.push(boolean("job-ids-supported", true));
         a.push(boolean("multiple-document-jobs-supported", true));
         a.push(integer(
@@ -243,7 +275,10 @@ impl StaticAttributes {
         ));
         a.push(integer("pages-per-minute", clamp_i32(profile.speed.ppm)));
         if profile.speed.ppm_color > 0 {
-            a.push(integer("pages-per-minute-color", clamp_i32(profile.speed.ppm_color)));
+            a.push(integer(
+                "pages-per-minute-color",
+                clamp_i32(profile.speed.ppm_color),
+            ));
         }
         a.push(text("printer-device-id", &profile.device_id()));
         if !id.firmware.is_empty() {
@@ -252,7 +287,11 @@ impl StaticAttributes {
         }
         a.push(text(
             "printer-info",
-            if id.info.is_empty() { &id.name } else { &id.info },
+            if id.info.is_empty() {
+                &id.name
+            } else {
+                &id.info
+            },
         ));
         a.push(text("printer-location", &id.location));
         a.push(text("printer-make-and-model", &profile.make_and_model()));
@@ -273,7 +312,35 @@ impl StaticAttributes {
                 "pending-held",
                 "processing",
                 "processing-stopped",
+                "proof-print",
             ],
+        ));
+        // Subscriptions, pull delivery only (RFC 3995, RFC 3996).
+        a.push(keyword("notify-events-default", "job-completed"));
+        a.push(keywords(
+            "notify-events-supported",
+            &crate::model::EventKind::ALL
+                .iter()
+                .map(|e| e.keyword())
+                .collect::<Vec<_>>(),
+        ));
+        a.push(integer(
+            "notify-lease-duration-default",
+            clamp_i32(super::subscriptions::DEFAULT_LEASE),
+        ));
+        a.push(Attribute::new(
+            "notify-lease-duration-supported",
+            Value::RangeOfInteger {
+                lower: 0,
+                upper: clamp_i32(super::subscriptions::MAX_LEASE),
+            },
+        ));
+        a.push(integer("notify-max-events-supported", 100));
+        a.push(keyword("notify-pull-method-supported", "ippget"));
+        a.push(integer("ippget-event-life", 60));
+        a.push(keywords(
+            "job-settable-attributes-supported",
+            super::admin::SETTABLE_JOB,
         ));
 
         // Media.
@@ -311,7 +378,12 @@ impl StaticAttributes {
             "media-size-supported",
             sizes
                 .iter()
-                .map(|(_, d)| collection(vec![integer("x-dimension", d.x), integer("y-dimension", d.y)]))
+                .map(|(_, d)| {
+                    collection(vec![
+                        integer("x-dimension", d.x),
+                        integer("y-dimension", d.y),
+                    ])
+                })
                 .collect(),
         ));
         a.push(keywords("media-source-supported", &m.sources));
@@ -348,10 +420,18 @@ impl StaticAttributes {
                 a.push(Attribute::with_values(n.clone(), values));
             }
         }
-        StaticAttributes {
+        let mut st = StaticAttributes {
             attributes: a,
             media_col_database,
-        }
+        };
+        let mut settable: Vec<String> = super::admin::SETTABLE_PRINTER
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        settable.extend(super::admin::settable_defaults(&st));
+        st.attributes
+            .push(keywords("printer-settable-attributes-supported", &settable));
+        st
     }
 }
 
@@ -419,7 +499,9 @@ pub fn live_attributes(p: &Printer, ep: &Endpoint) -> Vec<Attribute> {
         ));
         a.push(Attribute::with_values(
             "marker-levels",
-            s.iter().map(|x| Value::Integer(i32::from(x.level_percent()))).collect(),
+            s.iter()
+                .map(|x| Value::Integer(i32::from(x.level_percent())))
+                .collect(),
         ));
         a.push(Attribute::with_values(
             "marker-low-levels",
@@ -462,7 +544,12 @@ pub fn live_attributes(p: &Printer, ep: &Endpoint) -> Vec<Attribute> {
                 ready.push(t.media.clone());
             }
             if let Ok(d) = MediaSize::parse(&t.media) {
-                cols.push(media_col(d, prof.media.margins, Some(&t.source), Some(&t.media_type)));
+                cols.push(media_col(
+                    d,
+                    prof.media.margins,
+                    Some(&t.source),
+                    Some(&t.media_type),
+                ));
             }
         }
         a.push(keywords("media-ready", &ready));
@@ -483,6 +570,36 @@ pub fn live_attributes(p: &Printer, ep: &Endpoint) -> Vec<Attribute> {
                 .collect(),
         ));
     }
+    // Alerts (PWG 5100.9), the same table SNMP's prtAlertTable shows.
+    let alerts = p.alerts();
+    a.push(Attribute::with_values(
+        "printer-alert",
+        alerts
+            .iter()
+            .enumerate()
+            .map(|(i, al)| {
+                Value::OctetString(
+                    format!(
+                        "code={};index={};severity={};group={};time={}",
+                        al.code,
+                        i + 1,
+                        al.severity,
+                        al.group,
+                        al.time.as_secs()
+                    )
+                    .into_bytes(),
+                )
+            })
+            .collect(),
+    ));
+    a.push(Attribute::with_values(
+        "printer-alert-description",
+        alerts
+            .iter()
+            .map(|al| Value::Text(al.description.to_string()))
+            .collect(),
+    ));
+    a.push(text("printer-message-from-operator", &p.operator_message));
     let _ = PrinterState::Idle;
     a
 }
@@ -522,7 +639,12 @@ mod tests {
         let p = Profile::default_profile().unwrap();
         let s = StaticAttributes::build(&p);
         let names: Vec<&str> = s.attributes.iter().map(|a| a.name.as_str()).collect();
-        for required in ["printer-name", "operations-supported", "media-col-default", "document-format-supported"] {
+        for required in [
+            "printer-name",
+            "operations-supported",
+            "media-col-default",
+            "document-format-supported",
+        ] {
             assert!(names.contains(&required), "{required}");
         }
         let mut dedup = names.clone();

@@ -73,12 +73,64 @@ wire_enum! {
         SetPrinterAttributes = 0x0013 => "Set-Printer-Attributes",
         /// Set-Job-Attributes.
         SetJobAttributes = 0x0014 => "Set-Job-Attributes",
+        /// Get-Printer-Supported-Values.
+        GetPrinterSupportedValues = 0x0015 => "Get-Printer-Supported-Values",
+        /// Create-Printer-Subscriptions.
+        CreatePrinterSubscriptions = 0x0016 => "Create-Printer-Subscriptions",
+        /// Create-Job-Subscriptions.
+        CreateJobSubscriptions = 0x0017 => "Create-Job-Subscriptions",
+        /// Get-Subscription-Attributes.
+        GetSubscriptionAttributes = 0x0018 => "Get-Subscription-Attributes",
+        /// Get-Subscriptions.
+        GetSubscriptions = 0x0019 => "Get-Subscriptions",
+        /// Renew-Subscription.
+        RenewSubscription = 0x001A => "Renew-Subscription",
+        /// Cancel-Subscription.
+        CancelSubscription = 0x001B => "Cancel-Subscription",
+        /// Get-Notifications.
+        GetNotifications = 0x001C => "Get-Notifications",
+        /// Enable-Printer.
+        EnablePrinter = 0x0022 => "Enable-Printer",
+        /// Disable-Printer.
+        DisablePrinter = 0x0023 => "Disable-Printer",
+        /// Pause-Printer-After-Current-Job.
+        PausePrinterAfterCurrentJob = 0x0024 => "Pause-Printer-After-Current-Job",
+        /// Hold-New-Jobs.
+        HoldNewJobs = 0x0025 => "Hold-New-Jobs",
+        /// Release-Held-New-Jobs.
+        ReleaseHeldNewJobs = 0x0026 => "Release-Held-New-Jobs",
+        /// Restart-Printer.
+        RestartPrinter = 0x0029 => "Restart-Printer",
+        /// Shutdown-Printer.
+        ShutdownPrinter = 0x002A => "Shutdown-Printer",
+        /// Startup-Printer.
+        StartupPrinter = 0x002B => "Startup-Printer",
+        /// Reprocess-Job.
+        ReprocessJob = 0x002C => "Reprocess-Job",
         /// Cancel-Current-Job.
-        CancelCurrentJob = 0x002F => "Cancel-Current-Job",
+        CancelCurrentJob = 0x002D => "Cancel-Current-Job",
+        /// Suspend-Current-Job.
+        SuspendCurrentJob = 0x002E => "Suspend-Current-Job",
+        /// Resume-Job.
+        ResumeJob = 0x002F => "Resume-Job",
+        /// Promote-Job.
+        PromoteJob = 0x0030 => "Promote-Job",
+        /// Schedule-Job-After.
+        ScheduleJobAfter = 0x0031 => "Schedule-Job-After",
+        /// Cancel-Document.
+        CancelDocument = 0x0033 => "Cancel-Document",
+        /// Get-Document-Attributes.
+        GetDocumentAttributes = 0x0034 => "Get-Document-Attributes",
+        /// Get-Documents.
+        GetDocuments = 0x0035 => "Get-Documents",
+        /// Set-Document-Attributes.
+        SetDocumentAttributes = 0x0037 => "Set-Document-Attributes",
         /// Cancel-Jobs.
         CancelJobs = 0x0038 => "Cancel-Jobs",
         /// Cancel-My-Jobs.
         CancelMyJobs = 0x0039 => "Cancel-My-Jobs",
+        /// Resubmit-Job.
+        ResubmitJob = 0x003A => "Resubmit-Job",
         /// Close-Job.
         CloseJob = 0x003B => "Close-Job",
         /// Identify-Printer.
@@ -177,11 +229,44 @@ pub const SUPPORTED_OPERATIONS: &[Operation] = &[
     Operation::GetPrinterAttributes,
     Operation::HoldJob,
     Operation::ReleaseJob,
+    Operation::RestartJob,
     Operation::PausePrinter,
     Operation::ResumePrinter,
+    Operation::PurgeJobs,
+    Operation::SetPrinterAttributes,
+    Operation::SetJobAttributes,
+    Operation::GetPrinterSupportedValues,
+    Operation::CreatePrinterSubscriptions,
+    Operation::CreateJobSubscriptions,
+    Operation::GetSubscriptionAttributes,
+    Operation::GetSubscriptions,
+    Operation::RenewSubscription,
+    Operation::CancelSubscription,
+    Operation::GetNotifications,
+    Operation::EnablePrinter,
+    Operation::DisablePrinter,
+    Operation::PausePrinterAfterCurrentJob,
+    Operation::HoldNewJobs,
+    Operation::ReleaseHeldNewJobs,
+    Operation::RestartPrinter,
+    Operation::ShutdownPrinter,
+    Operation::StartupPrinter,
+    Operation::ReprocessJob,
+    Operation::CancelCurrentJob,
+    Operation::SuspendCurrentJob,
+    Operation::ResumeJob,
+    Operation::PromoteJob,
+    Operation::ScheduleJobAfter,
+    Operation::CancelDocument,
+    Operation::GetDocumentAttributes,
+    Operation::GetDocuments,
+    Operation::SetDocumentAttributes,
+    Operation::CancelJobs,
     Operation::CancelMyJobs,
+    Operation::ResubmitJob,
     Operation::CloseJob,
     Operation::IdentifyPrinter,
+    Operation::ValidateDocument,
 ];
 
 #[cfg(test)]
@@ -195,7 +280,10 @@ mod tests {
             assert_eq!(Status::from_raw(v).raw(), v);
         }
         assert_eq!(Operation::from_raw(0x0B), Operation::GetPrinterAttributes);
-        assert_eq!(Status::VersionNotSupported.to_string(), "server-error-version-not-supported");
+        assert_eq!(
+            Status::VersionNotSupported.to_string(),
+            "server-error-version-not-supported"
+        );
         assert_eq!(Operation::from_raw(0x4001).to_string(), "0x4001");
     }
 }

@@ -130,16 +130,31 @@ pub fn job_attributes(p: &Printer, job: &Job, ep: &Endpoint, req: &Requested) ->
     all.push(Attribute::new("time-at-creation", t(Some(job.created))));
     all.push(Attribute::new("time-at-processing", t(job.processing_at)));
     all.push(Attribute::new("time-at-completed", t(job.completed_at)));
-    all.push(Attribute::new("date-time-at-creation", dt(Some(job.created))));
-    all.push(Attribute::new("date-time-at-processing", dt(job.processing_at)));
-    all.push(Attribute::new("date-time-at-completed", dt(job.completed_at)));
-    all.push(integer("number-of-documents", clamp_i32(job.documents.len())));
+    all.push(Attribute::new(
+        "date-time-at-creation",
+        dt(Some(job.created)),
+    ));
+    all.push(Attribute::new(
+        "date-time-at-processing",
+        dt(job.processing_at),
+    ));
+    all.push(Attribute::new(
+        "date-time-at-completed",
+        dt(job.completed_at),
+    ));
+    all.push(integer(
+        "number-of-documents",
+        clamp_i32(job.documents.len()),
+    ));
     let intervening = p
         .jobs()
         .filter(|j| j.id < job.id && !j.state.is_terminal())
         .count();
     if !job.state.is_terminal() {
-        all.push(integer("number-of-intervening-jobs", clamp_i32(intervening)));
+        all.push(integer(
+            "number-of-intervening-jobs",
+            clamp_i32(intervening),
+        ));
     }
     all.push(integer(
         "job-k-octets",
@@ -148,7 +163,11 @@ pub fn job_attributes(p: &Printer, job: &Job, ep: &Endpoint, req: &Requested) ->
     let impressions = if job.closed {
         job.impressions_total
     } else {
-        job.documents.iter().map(|d| u64::from(d.pages)).sum::<u64>() * u64::from(job.spec.copies.max(1))
+        job.documents
+            .iter()
+            .map(|d| u64::from(d.pages))
+            .sum::<u64>()
+            * u64::from(job.spec.copies.max(1))
     };
     all.push(integer("job-impressions", clamp_i32(impressions)));
     all.push(integer(

@@ -4,11 +4,14 @@
 //! time, and answers from and into the one [`crate::model::Printer`]. The HTTP
 //! framing, TLS and sockets live in [`crate::net`].
 
+pub mod admin;
 pub mod attributes;
 pub mod codes;
+pub mod documents;
 pub mod jobs;
 pub mod request;
 pub mod service;
+pub mod subscriptions;
 pub mod template;
 pub mod values;
 

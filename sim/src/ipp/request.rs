@@ -129,7 +129,10 @@ pub fn check<'a>(req: &'a Message, printer_path: &str) -> Result<Checked<'a>, Re
         if seen_groups.contains(&g.tag) {
             return Err(Rejection::new(
                 Status::BadRequest,
-                format!("the {} group appears more than once (RFC 8010 §3.1.2)", g.tag),
+                format!(
+                    "the {} group appears more than once (RFC 8010 §3.1.2)",
+                    g.tag
+                ),
             ));
         }
         seen_groups.push(g.tag);
@@ -163,12 +166,10 @@ pub fn check<'a>(req: &'a Message, printer_path: &str) -> Result<Checked<'a>, Re
                 ));
             }
         }
-        _ => {
-            return Err(Rejection::new(
-                Status::BadRequest,
-                "the second operation attribute must be attributes-natural-language (RFC 8011 §4.1.4)",
-            ))
-        }
+        _ => return Err(Rejection::new(
+            Status::BadRequest,
+            "the second operation attribute must be attributes-natural-language (RFC 8011 §4.1.4)",
+        )),
     }
     let op = super::codes::Operation::from_raw(req.code);
     let user = match single(ops, "requesting-user-name") {

@@ -8,7 +8,11 @@
 //! call [`IppCore::finish_document`] with what was stored. The core never reads
 //! a socket or the OS clock; the `net` layer pumps bytes, tests call it directly.
 
-use crate::model::{Document, JobOrigin, JobState, NewJob, Printer, SimTime, SpoolError, SpooledDocument};
+use std::sync::{Arc, RwLock};
+
+use crate::model::{
+    Document, JobOrigin, JobState, NewJob, Printer, SimTime, SpoolError, SpooledDocument,
+};
 use crate::profile::Profile;
 use crate::wire::coding::Coding;
 use crate::wire::ipp::{Attribute, DelimiterTag, Group, Message, Value};
@@ -25,6 +29,18 @@ pub const PRINTER_PATH: &str = "/ipp/print";
 
 /// Operation attributes the core understands; any other is returned as unsupported.
 const KNOWN_OPERATION_ATTRIBUTES: &[&str] = &[
+    "document-number",
+    "job-id-after",
+    "notify-sequence-numbers",
+    "notify-subscription-id",
+    "notify-subscription-ids",
+    "notify-wait",
+    "notify-lease-duration",
+    "notify-job-id",
+    "my-subscriptions",
+    "printer-message-from-operator",
+    "job-message-from-operator",
+    "preserve-job-attributes",
     "attributes-charset",
     "attributes-natural-language",
     "compression",
@@ -86,9 +102,9 @@ pub struct DocumentPlan {
 }
 
 /// The IPP side of one virtual printer.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct IppCore {
-    statics: StaticAttributes,
+    statics: RwLock<Arc<StaticAttributes>>,
 }
 
 fn op_group(message: &str) -> Group {
@@ -115,7 +131,22 @@ pub fn response(version: (u8, u8), status: Status, request_id: u32, message: &st
     }
 }
 
-fn push_unsupported(m: &mut Message, unsupported: Vec<Attribute>) {
+/// Job template attributes of a request: the job group, plus any template
+/// attribute a client put in the operation group (CUPS sends `job-hold-until` there).
+fn template_group(c: &Checked<'_>) -> Group {
+    let mut g = c.job.cloned().unwrap_or(Group {
+        tag: DelimiterTag::JobAttributes,
+        attributes: Vec::new(),
+    });
+    for a in &c.ops.attributes {
+        if super::attributes::is_template_attribute(&a.name) && g.get(&a.name).is_none() {
+            g.attributes.push(a.clone());
+        }
+    }
+    g
+}
+
+pub(crate) fn push_unsupported(m: &mut Message, unsupported: Vec<Attribute>) {
     if !unsupported.is_empty() {
         m.groups.push(Group {
             tag: DelimiterTag::UnsupportedAttributes,
@@ -134,13 +165,24 @@ impl IppCore {
     /// The core for a profile.
     pub fn new(profile: &Profile) -> IppCore {
         IppCore {
-            statics: StaticAttributes::build(profile),
+            statics: RwLock::new(Arc::new(StaticAttributes::build(profile))),
         }
     }
 
-    /// The static attributes, built once.
-    pub fn statics(&self) -> &StaticAttributes {
-        &self.statics
+    /// The static attributes: built once from the profile, replaced whole by Set-Printer-Attributes.
+    pub fn statics(&self) -> Arc<StaticAttributes> {
+        match self.statics.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    /// Replace the static attributes (Set-Printer-Attributes).
+    pub(crate) fn set_statics(&self, s: StaticAttributes) {
+        match self.statics.write() {
+            Ok(mut g) => *g = Arc::new(s),
+            Err(p) => *p.into_inner() = Arc::new(s),
+        }
     }
 
     /// Handle one request.
@@ -155,37 +197,102 @@ impl IppCore {
             .attributes
             .iter()
             .filter(|a| !KNOWN_OPERATION_ATTRIBUTES.contains(&a.name.as_str()))
+            .filter(|a| !super::attributes::is_template_attribute(&a.name))
             .map(|a| unsupported_name(&a.name))
             .collect();
+        if matches!(c.op, Operation::PrintJob | Operation::CreateJob) && !p.is_accepting_jobs() {
+            return Outcome::Respond(reject(
+                req,
+                Rejection::new(
+                    Status::NotAcceptingJobs,
+                    "the printer is not accepting jobs (Disable-Printer or Shutdown-Printer is in effect)",
+                ),
+            ));
+        }
         let r = match c.op {
-            Operation::PrintJob => return self.print_or_validate(p, req, &c, ep, now, true, unsupported),
-            Operation::ValidateJob => return self.print_or_validate(p, req, &c, ep, now, false, unsupported),
+            Operation::PrintJob => {
+                return self.print_or_validate(p, req, &c, ep, now, true, unsupported)
+            }
+            Operation::ValidateJob => {
+                return self.print_or_validate(p, req, &c, ep, now, false, unsupported)
+            }
             Operation::CreateJob => self.create_job(p, req, &c, ep, now, &mut unsupported),
             Operation::SendDocument => return self.send_document(p, req, &c, now, unsupported),
             Operation::GetPrinterAttributes => Ok(self.get_printer_attributes(p, req, &c, ep)),
             Operation::GetJobAttributes => self.get_job_attributes(p, req, &c, ep),
             Operation::GetJobs => self.get_jobs(p, req, &c, ep),
-            Operation::CancelJob => self.job_op(p, req, &c, now, |p, id, user, now| p.cancel_job(id, user, now)),
+            Operation::CancelJob => self.job_op(p, req, &c, now, |p, id, user, now| {
+                p.cancel_job(id, user, now)
+            }),
             Operation::HoldJob => {
                 let until = c
                     .op_value("job-hold-until")
                     .and_then(Value::as_str)
                     .unwrap_or("indefinite")
                     .to_string();
-                self.job_op(p, req, &c, now, move |p, id, _u, now| p.hold_job(id, &until, now))
+                self.job_op(p, req, &c, now, move |p, id, _u, now| {
+                    p.hold_job(id, &until, now)
+                })
             }
-            Operation::ReleaseJob => self.job_op(p, req, &c, now, |p, id, _u, now| p.release_job(id, now)),
-            Operation::CloseJob => self.job_op(p, req, &c, now, |p, id, _u, now| p.close_job(id, now)),
+            Operation::ReleaseJob => {
+                self.job_op(p, req, &c, now, |p, id, _u, now| p.release_job(id, now))
+            }
+            Operation::CloseJob => {
+                self.job_op(p, req, &c, now, |p, id, _u, now| p.close_job(id, now))
+            }
             Operation::CancelMyJobs => self.cancel_my_jobs(p, req, &c, now),
             Operation::PausePrinter => {
-                p.pause(now);
-                Ok(response(req.version, Status::Ok, req.request_id, "Printer paused"))
+                p.pause_now(now);
+                Ok(response(
+                    req.version,
+                    Status::Ok,
+                    req.request_id,
+                    "Printer paused",
+                ))
             }
             Operation::ResumePrinter => {
                 p.resume(now);
-                Ok(response(req.version, Status::Ok, req.request_id, "Printer resumed"))
+                Ok(response(
+                    req.version,
+                    Status::Ok,
+                    req.request_id,
+                    "Printer resumed",
+                ))
             }
             Operation::IdentifyPrinter => self.identify(p, req, &c),
+            Operation::ValidateDocument => self.validate_document(p, req, &c),
+            op @ (Operation::EnablePrinter
+            | Operation::DisablePrinter
+            | Operation::RestartJob
+            | Operation::PurgeJobs
+            | Operation::SetPrinterAttributes
+            | Operation::SetJobAttributes
+            | Operation::GetPrinterSupportedValues
+            | Operation::PausePrinterAfterCurrentJob
+            | Operation::HoldNewJobs
+            | Operation::ReleaseHeldNewJobs
+            | Operation::RestartPrinter
+            | Operation::ShutdownPrinter
+            | Operation::StartupPrinter
+            | Operation::ReprocessJob
+            | Operation::ResubmitJob
+            | Operation::CancelCurrentJob
+            | Operation::SuspendCurrentJob
+            | Operation::ResumeJob
+            | Operation::PromoteJob
+            | Operation::ScheduleJobAfter
+            | Operation::CancelJobs) => self.admin(op, p, req, &c, ep, now),
+            op @ (Operation::CancelDocument
+            | Operation::GetDocumentAttributes
+            | Operation::GetDocuments
+            | Operation::SetDocumentAttributes) => self.documents(op, p, req, &c, ep, now),
+            op @ (Operation::CreatePrinterSubscriptions
+            | Operation::CreateJobSubscriptions
+            | Operation::GetSubscriptionAttributes
+            | Operation::GetSubscriptions
+            | Operation::RenewSubscription
+            | Operation::CancelSubscription
+            | Operation::GetNotifications) => self.subscriptions(op, p, req, &c, ep, now),
             other => Err(Rejection::new(
                 Status::OperationNotSupported,
                 format!("operation {other} is not supported by this printer"),
@@ -210,7 +317,7 @@ impl IppCore {
         Outcome::Respond(m)
     }
 
-    fn document_checks(&self, c: &Checked<'_>) -> Result<(String, Coding), Rejection> {
+    pub(crate) fn document_checks(&self, c: &Checked<'_>) -> Result<(String, Coding), Rejection> {
         let format = match c.ops.get("document-format") {
             None => self.default_format(),
             Some(a) => match a.values.as_slice() {
@@ -226,7 +333,9 @@ impl IppCore {
         if !self.format_supported(&format) {
             return Err(Rejection::new(
                 Status::DocumentFormatNotSupported,
-                format!("document-format '{format}' is not supported; see document-format-supported"),
+                format!(
+                    "document-format '{format}' is not supported; see document-format-supported"
+                ),
             )
             .with_unsupported(Attribute::new(
                 "document-format",
@@ -241,7 +350,9 @@ impl IppCore {
                     _ => {
                         return Err(Rejection::new(
                             Status::CompressionNotSupported,
-                            format!("compression '{k}' is not supported; use none, gzip or deflate"),
+                            format!(
+                                "compression '{k}' is not supported; use none, gzip or deflate"
+                            ),
                         )
                         .with_unsupported(a.clone()))
                     }
@@ -258,7 +369,7 @@ impl IppCore {
     }
 
     fn default_format(&self) -> String {
-        self.statics
+        self.statics()
             .attributes
             .iter()
             .find(|a| a.name == "document-format-default")
@@ -269,16 +380,19 @@ impl IppCore {
     }
 
     fn format_supported(&self, f: &str) -> bool {
-        self.statics
+        self.statics()
             .attributes
             .iter()
             .find(|a| a.name == "document-format-supported")
             .is_some_and(|a| a.values.iter().any(|v| v.as_str() == Some(f)))
     }
 
-    fn template(&self, c: &Checked<'_>) -> Result<TemplateCheck, Rejection> {
-        let t = check_job_group(&self.statics, c.job);
-        let fidelity = matches!(c.op_value("ipp-attribute-fidelity"), Some(Value::Boolean(true)));
+    pub(crate) fn template(&self, c: &Checked<'_>) -> Result<TemplateCheck, Rejection> {
+        let t = check_job_group(&self.statics(), &template_group(c));
+        let fidelity = matches!(
+            c.op_value("ipp-attribute-fidelity"),
+            Some(Value::Boolean(true))
+        );
         if fidelity && !t.unsupported.is_empty() {
             let names: Vec<&str> = t.unsupported.iter().map(|a| a.name.as_str()).collect();
             let mut r = Rejection::new(
@@ -294,7 +408,7 @@ impl IppCore {
         Ok(t)
     }
 
-    fn new_job(&self, p: &Printer, c: &Checked<'_>, t: &TemplateCheck) -> NewJob {
+    pub(crate) fn new_job(&self, p: &Printer, c: &Checked<'_>, t: &TemplateCheck) -> NewJob {
         let mut spec = NewJob {
             name: c
                 .op_value("job-name")
@@ -309,12 +423,20 @@ impl IppCore {
         spec
     }
 
-    fn job_summary(&self, p: &Printer, id: u32, ep: &Endpoint) -> Group {
+    pub(crate) fn job_summary(&self, p: &Printer, id: u32, ep: &Endpoint) -> Group {
         let attrs = match p.job(id) {
             Some(j) => {
                 let req = Requested::from_attribute(
                     None,
-                    &["job-id", "job-uri", "job-state", "job-state-reasons", "job-state-message", "job-uuid", "number-of-intervening-jobs"],
+                    &[
+                        "job-id",
+                        "job-uri",
+                        "job-state",
+                        "job-state-reasons",
+                        "job-state-message",
+                        "job-uuid",
+                        "number-of-intervening-jobs",
+                    ],
                 );
                 job_attributes(p, j, ep, &req)
             }
@@ -340,7 +462,10 @@ impl IppCore {
         if c.target != Target::Printer {
             return Outcome::Respond(reject(
                 req,
-                Rejection::new(Status::BadRequest, "Print-Job and Validate-Job are addressed to the printer, not a job"),
+                Rejection::new(
+                    Status::BadRequest,
+                    "Print-Job and Validate-Job are addressed to the printer, not a job",
+                ),
             ));
         }
         let (format, coding) = match self.document_checks(c) {
@@ -353,8 +478,17 @@ impl IppCore {
         };
         unsupported.extend(t.unsupported.iter().cloned());
         if !print {
-            let status = if unsupported.is_empty() { Status::Ok } else { Status::OkIgnoredOrSubstituted };
-            let mut m = response(req.version, status, req.request_id, "The job would be accepted");
+            let status = if unsupported.is_empty() {
+                Status::Ok
+            } else {
+                Status::OkIgnoredOrSubstituted
+            };
+            let mut m = response(
+                req.version,
+                status,
+                req.request_id,
+                "The job would be accepted",
+            );
             push_unsupported(&mut m, unsupported);
             return Outcome::Respond(m);
         }
@@ -364,7 +498,10 @@ impl IppCore {
             Ok(n) => n,
             Err(e) => {
                 let _ = ep;
-                return Outcome::Respond(reject(req, Rejection::new(Status::InternalError, e.to_string())));
+                return Outcome::Respond(reject(
+                    req,
+                    Rejection::new(Status::InternalError, e.to_string()),
+                ));
             }
         };
         Outcome::Document(DocumentPlan {
@@ -373,7 +510,10 @@ impl IppCore {
             format,
             coding,
             last: true,
-            name: c.op_value("document-name").and_then(Value::as_str).map(str::to_string),
+            name: c
+                .op_value("document-name")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             op: c.op,
             version: req.version,
             request_id: req.request_id,
@@ -391,13 +531,21 @@ impl IppCore {
         unsupported: &mut Vec<Attribute>,
     ) -> Result<Message, Rejection> {
         if c.target != Target::Printer {
-            return Err(Rejection::new(Status::BadRequest, "Create-Job is addressed to the printer, not a job"));
+            return Err(Rejection::new(
+                Status::BadRequest,
+                "Create-Job is addressed to the printer, not a job",
+            ));
         }
         let t = self.template(c)?;
         unsupported.extend(t.unsupported.iter().cloned());
         let spec = self.new_job(p, c, &t);
         let id = p.create_job(spec, now);
-        let mut m = response(req.version, Status::Ok, req.request_id, "Job created; send its documents");
+        let mut m = response(
+            req.version,
+            Status::Ok,
+            req.request_id,
+            "Job created; send its documents",
+        );
         m.groups.push(self.job_summary(p, id, ep));
         Ok(m)
     }
@@ -413,7 +561,10 @@ impl IppCore {
         let Target::Job(id) = c.target else {
             return Outcome::Respond(reject(
                 req,
-                Rejection::new(Status::BadRequest, "Send-Document needs job-id or job-uri (RFC 8011 §4.3.1)"),
+                Rejection::new(
+                    Status::BadRequest,
+                    "Send-Document needs job-id or job-uri (RFC 8011 §4.3.1)",
+                ),
             ));
         };
         let last = match c.ops.get("last-document").map(|a| a.values.as_slice()) {
@@ -441,9 +592,17 @@ impl IppCore {
         let number = match p.begin_document(id, now) {
             Ok(n) => n,
             Err(crate::model::ModelError::NoSuchJob(_)) => {
-                return Outcome::Respond(reject(req, Rejection::new(Status::NotFound, format!("job {id} does not exist"))))
+                return Outcome::Respond(reject(
+                    req,
+                    Rejection::new(Status::NotFound, format!("job {id} does not exist")),
+                ))
             }
-            Err(e) => return Outcome::Respond(reject(req, Rejection::new(Status::NotPossible, e.to_string()))),
+            Err(e) => {
+                return Outcome::Respond(reject(
+                    req,
+                    Rejection::new(Status::NotPossible, e.to_string()),
+                ))
+            }
         };
         Outcome::Document(DocumentPlan {
             job_id: id,
@@ -451,7 +610,10 @@ impl IppCore {
             format,
             coding,
             last,
-            name: c.op_value("document-name").and_then(Value::as_str).map(str::to_string),
+            name: c
+                .op_value("document-name")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             op: c.op,
             version: req.version,
             request_id: req.request_id,
@@ -488,7 +650,9 @@ impl IppCore {
             p.close_job(plan.job_id, now)
         } else {
             let format = if plan.format == "application/octet-stream" {
-                d.detected_format.map(str::to_string).unwrap_or(plan.format.clone())
+                d.detected_format
+                    .map(str::to_string)
+                    .unwrap_or(plan.format.clone())
             } else {
                 plan.format.clone()
             };
@@ -502,15 +666,27 @@ impl IppCore {
                 wire_bytes: d.wire_bytes,
                 sha256: d.sha256.clone(),
                 pages: d.pages,
+                canceled: false,
             };
             p.add_document(plan.job_id, doc, plan.last, now)
         };
         if let Err(e) = result {
-            return response(plan.version, Status::NotPossible, plan.request_id, &e.to_string());
+            return response(
+                plan.version,
+                Status::NotPossible,
+                plan.request_id,
+                &e.to_string(),
+            );
         }
-        let status = if plan.unsupported.is_empty() { Status::Ok } else { Status::OkIgnoredOrSubstituted };
+        let status = if plan.unsupported.is_empty() {
+            Status::Ok
+        } else {
+            Status::OkIgnoredOrSubstituted
+        };
         let msg = match p.job(plan.job_id).map(|j| j.state) {
-            Some(JobState::Canceled) => "Document received, but the job was canceled meanwhile".to_string(),
+            Some(JobState::Canceled) => {
+                "Document received, but the job was canceled meanwhile".to_string()
+            }
             _ => format!("Job {} accepted", plan.job_id),
         };
         let mut m = response(plan.version, status, plan.request_id, &msg);
@@ -519,7 +695,13 @@ impl IppCore {
         m
     }
 
-    fn get_printer_attributes(&self, p: &Printer, req: &Message, c: &Checked<'_>, ep: &Endpoint) -> Message {
+    fn get_printer_attributes(
+        &self,
+        p: &Printer,
+        req: &Message,
+        c: &Checked<'_>,
+        ep: &Endpoint,
+    ) -> Message {
         let requested = Requested::from_attribute(c.ops.get("requested-attributes"), &["all"]);
         let wants = |name: &str| -> bool {
             requested.is_all()
@@ -527,19 +709,20 @@ impl IppCore {
                 || (requested.names("printer-description") && !is_job_template(name))
                 || (requested.names("job-template") && is_job_template(name))
         };
-        let mut attrs: Vec<Attribute> = Vec::with_capacity(self.statics.attributes.len() + 32);
+        let mut attrs: Vec<Attribute> = Vec::with_capacity(128);
         for a in live_attributes(p, ep) {
             if wants(&a.name) {
                 attrs.push(a);
             }
         }
-        for a in &self.statics.attributes {
+        let statics = self.statics();
+        for a in &statics.attributes {
             if wants(&a.name) {
                 attrs.push(a.clone());
             }
         }
         if requested.names("media-col-database") {
-            attrs.push(self.statics.media_col_database.clone());
+            attrs.push(statics.media_col_database.clone());
         }
         let mut m = response(req.version, Status::Ok, req.request_id, "OK");
         m.groups.push(Group {
@@ -549,9 +732,18 @@ impl IppCore {
         m
     }
 
-    fn get_job_attributes(&self, p: &Printer, req: &Message, c: &Checked<'_>, ep: &Endpoint) -> Result<Message, Rejection> {
+    fn get_job_attributes(
+        &self,
+        p: &Printer,
+        req: &Message,
+        c: &Checked<'_>,
+        ep: &Endpoint,
+    ) -> Result<Message, Rejection> {
         let Target::Job(id) = c.target else {
-            return Err(Rejection::new(Status::BadRequest, "Get-Job-Attributes needs job-id or job-uri (RFC 8011 §4.3.4)"));
+            return Err(Rejection::new(
+                Status::BadRequest,
+                "Get-Job-Attributes needs job-id or job-uri (RFC 8011 §4.3.4)",
+            ));
         };
         let job = p
             .job(id)
@@ -565,14 +757,30 @@ impl IppCore {
         Ok(m)
     }
 
-    fn get_jobs(&self, p: &Printer, req: &Message, c: &Checked<'_>, ep: &Endpoint) -> Result<Message, Rejection> {
+    fn get_jobs(
+        &self,
+        p: &Printer,
+        req: &Message,
+        c: &Checked<'_>,
+        ep: &Endpoint,
+    ) -> Result<Message, Rejection> {
         let which = match c.op_value("which-jobs") {
             None => "not-completed".to_string(),
             Some(Value::Keyword(k)) => k.clone(),
-            Some(_) => return Err(Rejection::new(Status::BadRequest, "which-jobs must be a keyword (RFC 8011 §4.2.6.1)")),
+            Some(_) => {
+                return Err(Rejection::new(
+                    Status::BadRequest,
+                    "which-jobs must be a keyword (RFC 8011 §4.2.6.1)",
+                ))
+            }
         };
         let states: &[JobState] = match which.as_str() {
-            "not-completed" => &[JobState::Pending, JobState::PendingHeld, JobState::Processing, JobState::ProcessingStopped],
+            "not-completed" => &[
+                JobState::Pending,
+                JobState::PendingHeld,
+                JobState::Processing,
+                JobState::ProcessingStopped,
+            ],
             "completed" => &[JobState::Canceled, JobState::Aborted, JobState::Completed],
             "all" => &[
                 JobState::Pending,
@@ -601,23 +809,37 @@ impl IppCore {
         let limit = match c.op_value("limit") {
             None => usize::MAX,
             Some(Value::Integer(n)) if *n > 0 => *n as usize,
-            Some(_) => return Err(Rejection::new(Status::BadRequest, "limit must be an integer of 1 or more (RFC 8011 §4.2.6.1)")),
+            Some(_) => {
+                return Err(Rejection::new(
+                    Status::BadRequest,
+                    "limit must be an integer of 1 or more (RFC 8011 §4.2.6.1)",
+                ))
+            }
         };
         let first_index = match c.op_value("first-index") {
             None => 1,
             Some(Value::Integer(n)) if *n > 0 => *n as usize,
-            Some(_) => return Err(Rejection::new(Status::BadRequest, "first-index must be an integer of 1 or more (PWG 5100.13)")),
+            Some(_) => {
+                return Err(Rejection::new(
+                    Status::BadRequest,
+                    "first-index must be an integer of 1 or more (PWG 5100.13)",
+                ))
+            }
         };
         let ids: Option<Vec<i32>> = c
             .ops
             .get("job-ids")
             .map(|a| a.values.iter().filter_map(Value::as_i32).collect());
-        let requested = Requested::from_attribute(c.ops.get("requested-attributes"), &["job-id", "job-uri"]);
+        let requested =
+            Requested::from_attribute(c.ops.get("requested-attributes"), &["job-id", "job-uri"]);
         let mut jobs: Vec<&crate::model::Job> = p
             .jobs()
             .filter(|j| states.contains(&j.state))
             .filter(|j| !my_jobs || j.spec.user == c.user)
-            .filter(|j| ids.as_ref().is_none_or(|ids| ids.contains(&clamp_i32(j.id))))
+            .filter(|j| {
+                ids.as_ref()
+                    .is_none_or(|ids| ids.contains(&clamp_i32(j.id)))
+            })
             .collect();
         if which == "completed" {
             // Most recently completed first (RFC 8011 §4.2.6.1).
@@ -633,7 +855,14 @@ impl IppCore {
         Ok(m)
     }
 
-    fn job_op<F>(&self, p: &mut Printer, req: &Message, c: &Checked<'_>, now: SimTime, f: F) -> Result<Message, Rejection>
+    pub(crate) fn job_op<F>(
+        &self,
+        p: &mut Printer,
+        req: &Message,
+        c: &Checked<'_>,
+        now: SimTime,
+        f: F,
+    ) -> Result<Message, Rejection>
     where
         F: FnOnce(&mut Printer, u32, &str, SimTime) -> Result<(), crate::model::ModelError>,
     {
@@ -645,14 +874,21 @@ impl IppCore {
         };
         match f(p, id, &c.user, now) {
             Ok(()) => Ok(response(req.version, Status::Ok, req.request_id, "OK")),
-            Err(crate::model::ModelError::NoSuchJob(_)) => {
-                Err(Rejection::new(Status::NotFound, format!("job {id} does not exist")))
-            }
+            Err(crate::model::ModelError::NoSuchJob(_)) => Err(Rejection::new(
+                Status::NotFound,
+                format!("job {id} does not exist"),
+            )),
             Err(e) => Err(Rejection::new(Status::NotPossible, e.to_string())),
         }
     }
 
-    fn cancel_my_jobs(&self, p: &mut Printer, req: &Message, c: &Checked<'_>, now: SimTime) -> Result<Message, Rejection> {
+    fn cancel_my_jobs(
+        &self,
+        p: &mut Printer,
+        req: &Message,
+        c: &Checked<'_>,
+        now: SimTime,
+    ) -> Result<Message, Rejection> {
         let ids: Option<Vec<i32>> = c
             .ops
             .get("job-ids")
@@ -660,14 +896,22 @@ impl IppCore {
         let mine: Vec<u32> = p
             .jobs()
             .filter(|j| !j.state.is_terminal() && j.spec.user == c.user)
-            .filter(|j| ids.as_ref().is_none_or(|ids| ids.contains(&clamp_i32(j.id))))
+            .filter(|j| {
+                ids.as_ref()
+                    .is_none_or(|ids| ids.contains(&clamp_i32(j.id)))
+            })
             .map(|j| j.id)
             .collect();
         if let Some(ids) = &ids {
             for id in ids {
                 let id = u32::try_from(*id).unwrap_or(0);
                 match p.job(id) {
-                    None => return Err(Rejection::new(Status::NotFound, format!("job {id} does not exist"))),
+                    None => {
+                        return Err(Rejection::new(
+                            Status::NotFound,
+                            format!("job {id} does not exist"),
+                        ))
+                    }
                     Some(j) if j.spec.user != c.user => {
                         return Err(Rejection::new(
                             Status::NotAuthorized,
@@ -687,12 +931,52 @@ impl IppCore {
         for id in &mine {
             let _ = p.cancel_job(*id, &c.user, now);
         }
-        Ok(response(req.version, Status::Ok, req.request_id, &format!("{} jobs canceled", mine.len())))
+        Ok(response(
+            req.version,
+            Status::Ok,
+            req.request_id,
+            &format!("{} jobs canceled", mine.len()),
+        ))
     }
 
-    fn identify(&self, p: &mut Printer, req: &Message, c: &Checked<'_>) -> Result<Message, Rejection> {
+    fn validate_document(
+        &self,
+        p: &Printer,
+        req: &Message,
+        c: &Checked<'_>,
+    ) -> Result<Message, Rejection> {
+        let Target::Job(id) = c.target else {
+            return Err(Rejection::new(
+                Status::BadRequest,
+                "Validate-Document needs job-id or job-uri (PWG 5100.5)",
+            ));
+        };
+        let job = p
+            .job(id)
+            .ok_or_else(|| Rejection::new(Status::NotFound, format!("job {id} does not exist")))?;
+        if job.closed || job.state.is_terminal() {
+            return Err(Rejection::new(
+                Status::NotPossible,
+                format!("job {id} takes no more documents"),
+            ));
+        }
+        self.document_checks(c)?;
+        Ok(response(
+            req.version,
+            Status::Ok,
+            req.request_id,
+            "The document would be accepted",
+        ))
+    }
+
+    fn identify(
+        &self,
+        p: &mut Printer,
+        req: &Message,
+        c: &Checked<'_>,
+    ) -> Result<Message, Rejection> {
         let supported = self
-            .statics
+            .statics()
             .attributes
             .iter()
             .find(|a| a.name == "identify-actions-supported")
@@ -714,6 +998,11 @@ impl IppCore {
             }
         }
         p.identify(actions);
-        Ok(response(req.version, Status::Ok, req.request_id, "Identified"))
+        Ok(response(
+            req.version,
+            Status::Ok,
+            req.request_id,
+            "Identified",
+        ))
     }
 }

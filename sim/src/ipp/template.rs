@@ -29,9 +29,14 @@ fn contains(list: &Attribute, v: &Value) -> bool {
         (Value::Enum(a), Value::Enum(b)) => a == b,
         (Value::Integer(a), Value::Integer(b)) => a == b,
         (Value::RangeOfInteger { lower, upper }, Value::Integer(b)) => lower <= b && b <= upper,
-        (Value::Resolution { x, y, units }, Value::Resolution { x: bx, y: by, units: bu }) => {
-            x == bx && y == by && units == bu
-        }
+        (
+            Value::Resolution { x, y, units },
+            Value::Resolution {
+                x: bx,
+                y: by,
+                units: bu,
+            },
+        ) => x == bx && y == by && units == bu,
         (a, b) => a == b,
     })
 }
@@ -39,21 +44,32 @@ fn contains(list: &Attribute, v: &Value) -> bool {
 /// Check one value of a template attribute; `None` means supported.
 fn check_value(s: &StaticAttributes, name: &str, v: &Value) -> bool {
     match name {
-        "copies" => match (v, supported(s, "copies-supported").and_then(|a| a.values.first())) {
-            (Value::Integer(n), Some(Value::RangeOfInteger { lower, upper })) => lower <= n && n <= upper,
+        "copies" => match (
+            v,
+            supported(s, "copies-supported").and_then(|a| a.values.first()),
+        ) {
+            (Value::Integer(n), Some(Value::RangeOfInteger { lower, upper })) => {
+                lower <= n && n <= upper
+            }
             _ => false,
         },
         "job-priority" => matches!(v, Value::Integer(n) if (1..=100).contains(n)),
         "page-ranges" => {
-            matches!(supported(s, "page-ranges-supported").and_then(|a| a.values.first()), Some(Value::Boolean(true)))
-                && matches!(v, Value::RangeOfInteger { lower, upper } if *lower >= 1 && lower <= upper)
+            matches!(
+                supported(s, "page-ranges-supported").and_then(|a| a.values.first()),
+                Some(Value::Boolean(true))
+            ) && matches!(v, Value::RangeOfInteger { lower, upper } if *lower >= 1 && lower <= upper)
         }
         "media-col" => match v {
             Value::Collection(c) => check_media_col(s, c),
             _ => false,
         },
-        "overrides" => matches!(v, Value::Collection(_)) && supported(s, "overrides-supported").is_some(),
-        "finishings-col" => matches!(v, Value::Collection(_)) && supported(s, "finishings-col-supported").is_some(),
+        "overrides" => {
+            matches!(v, Value::Collection(_)) && supported(s, "overrides-supported").is_some()
+        }
+        "finishings-col" => {
+            matches!(v, Value::Collection(_)) && supported(s, "finishings-col-supported").is_some()
+        }
         "media" => {
             // Any size the printer lists, by name.
             matches!(v, Value::Keyword(_) | Value::Name(_))
@@ -76,19 +92,28 @@ fn check_value(s: &StaticAttributes, name: &str, v: &Value) -> bool {
 
 fn same_syntax(list: &Attribute, v: &Value) -> bool {
     list.values.first().is_some_and(|s| match (s, v) {
-        (Value::RangeOfInteger { .. }, Value::Integer(_)) | (Value::Integer(_), Value::Integer(_)) => true,
+        (Value::RangeOfInteger { .. }, Value::Integer(_))
+        | (Value::Integer(_), Value::Integer(_)) => true,
         (a, b) => std::mem::discriminant(a) == std::mem::discriminant(b),
     })
 }
 
 fn check_media_col(s: &StaticAttributes, c: &crate::wire::ipp::Collection) -> bool {
     for m in &c.members {
-        let Some(v) = m.values.first() else { return false };
+        let Some(v) = m.values.first() else {
+            return false;
+        };
         let ok = match m.name.as_str() {
             "media-size" => match v {
                 Value::Collection(sz) => {
-                    let x = sz.get("x-dimension").and_then(|a| a.values.first()).and_then(Value::as_i32);
-                    let y = sz.get("y-dimension").and_then(|a| a.values.first()).and_then(Value::as_i32);
+                    let x = sz
+                        .get("x-dimension")
+                        .and_then(|a| a.values.first())
+                        .and_then(Value::as_i32);
+                    let y = sz
+                        .get("y-dimension")
+                        .and_then(|a| a.values.first())
+                        .and_then(Value::as_i32);
                     match (x, y) {
                         (Some(x), Some(y)) => supported(s, "media-size-supported").is_some_and(|l| {
                             l.values.iter().any(|e| match e {
@@ -105,8 +130,13 @@ fn check_media_col(s: &StaticAttributes, c: &crate::wire::ipp::Collection) -> bo
                 }
                 _ => false,
             },
-            "media-source" | "media-type" => supported(s, &format!("{}-supported", m.name)).is_some_and(|l| contains(l, v)),
-            "media-bottom-margin" | "media-left-margin" | "media-right-margin" | "media-top-margin" => {
+            "media-source" | "media-type" => {
+                supported(s, &format!("{}-supported", m.name)).is_some_and(|l| contains(l, v))
+            }
+            "media-bottom-margin"
+            | "media-left-margin"
+            | "media-right-margin"
+            | "media-top-margin" => {
                 supported(s, &format!("{}-supported", m.name)).is_some_and(|l| contains(l, v))
             }
             "media-size-name" | "media-key" => true,
@@ -120,9 +150,8 @@ fn check_media_col(s: &StaticAttributes, c: &crate::wire::ipp::Collection) -> bo
 }
 
 /// Check the job attributes group of a request.
-pub fn check_job_group(s: &StaticAttributes, group: Option<&Group>) -> TemplateCheck {
+pub fn check_job_group(s: &StaticAttributes, g: &Group) -> TemplateCheck {
     let mut out = TemplateCheck::default();
-    let Some(g) = group else { return out };
     for a in &g.attributes {
         if !is_template_attribute(&a.name) {
             out.unsupported.push(unsupported_name(&a.name));
@@ -134,13 +163,17 @@ pub fn check_job_group(s: &StaticAttributes, group: Option<&Group>) -> TemplateC
             .filter(|v| !check_value(s, &a.name, v))
             .cloned()
             .collect();
-        let single_valued = !matches!(a.name.as_str(), "finishings" | "page-ranges" | "finishings-col" | "overrides");
+        let single_valued = !matches!(
+            a.name.as_str(),
+            "finishings" | "page-ranges" | "finishings-col" | "overrides"
+        );
         if single_valued && a.values.len() > 1 {
             out.unsupported.push(a.clone());
         } else if bad.is_empty() && !a.values.is_empty() {
             out.accepted.push(a.clone());
         } else {
-            out.unsupported.push(Attribute::with_values(a.name.clone(), bad));
+            out.unsupported
+                .push(Attribute::with_values(a.name.clone(), bad));
         }
     }
     out
@@ -154,10 +187,16 @@ pub fn apply_to_job(spec: &mut NewJob, accepted: &[Attribute], color_printer: bo
     for a in accepted {
         let v = a.values.first();
         match (a.name.as_str(), v) {
-            ("copies", Some(Value::Integer(n))) => spec.copies = u32::try_from(*n).unwrap_or(1).max(1),
+            ("copies", Some(Value::Integer(n))) => {
+                spec.copies = u32::try_from(*n).unwrap_or(1).max(1)
+            }
             ("sides", Some(Value::Keyword(k))) => spec.duplex = k != "one-sided",
             ("print-color-mode", Some(Value::Keyword(k))) => {
-                spec.color = color_printer && !matches!(k.as_str(), "monochrome" | "auto-monochrome" | "process-monochrome")
+                spec.color = color_printer
+                    && !matches!(
+                        k.as_str(),
+                        "monochrome" | "auto-monochrome" | "process-monochrome"
+                    )
             }
             ("media", Some(Value::Keyword(m) | Value::Name(m))) => spec.media = Some(m.clone()),
             ("job-priority", Some(Value::Integer(p))) => spec.priority = *p,
@@ -198,7 +237,7 @@ mod tests {
             integer("copies-xyz", 1),
             integer("copies2", 1),
         ]);
-        let c = check_job_group(&s, Some(&g));
+        let c = check_job_group(&s, &g);
         let acc: Vec<&str> = c.accepted.iter().map(|a| a.name.as_str()).collect();
         let uns: Vec<&str> = c.unsupported.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(acc, ["copies", "sides"]);
@@ -208,7 +247,7 @@ mod tests {
     #[test]
     fn copies_out_of_range_is_unsupported() {
         let s = statics();
-        let c = check_job_group(&s, Some(&group(vec![integer("copies", 5000)])));
+        let c = check_job_group(&s, &group(vec![integer("copies", 5000)]));
         assert_eq!(c.unsupported.len(), 1);
     }
 }

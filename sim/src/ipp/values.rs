@@ -6,7 +6,10 @@ use crate::wire::ipp::{Attribute, Collection, DateTime, Value};
 pub fn keywords<S: AsRef<str>>(name: &str, values: &[S]) -> Attribute {
     Attribute::with_values(
         name.to_string(),
-        values.iter().map(|v| Value::Keyword(v.as_ref().to_string())).collect(),
+        values
+            .iter()
+            .map(|v| Value::Keyword(v.as_ref().to_string()))
+            .collect(),
     )
 }
 
@@ -107,7 +110,15 @@ mod tests {
         // 2026-11-22T07:31:33.450Z
         let d = date_time_value(1_795_332_693_450);
         assert_eq!(
-            (d.year, d.month, d.day, d.hour, d.minutes, d.seconds, d.deci_seconds),
+            (
+                d.year,
+                d.month,
+                d.day,
+                d.hour,
+                d.minutes,
+                d.seconds,
+                d.deci_seconds
+            ),
             (2026, 11, 22, 7, 31, 33, 4)
         );
     }

@@ -84,6 +84,8 @@ pub struct Document {
     pub sha256: String,
     /// Pages found in the document (at least 1).
     pub pages: u32,
+    /// Canceled by Cancel-Document: kept on disk, not printed.
+    pub canceled: bool,
 }
 
 /// What a protocol front end asks for when it creates a job.
@@ -146,6 +148,8 @@ pub struct Job {
     pub impressions_total: u64,
     /// A document is being received right now; the job cannot start.
     pub receiving: bool,
+    /// Queue position among jobs of equal priority (Promote-Job, Schedule-Job-After move it).
+    pub order: u64,
 }
 
 impl Job {

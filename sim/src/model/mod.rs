@@ -10,11 +10,13 @@
 //! says when the model next wants to be woken (the next page, a timeout).
 
 pub mod clock;
+pub mod events;
 pub mod job;
 pub mod printer;
 pub mod spool;
 
 pub use clock::{Clock, SimTime, Speed};
+pub use events::{Event, EventKind, EventLog, Subscription};
 pub use job::{Document, Job, JobOrigin, JobState, NewJob};
-pub use printer::{Condition, ModelError, Printer, PrinterState, Supply, Tray};
+pub use printer::{Alert, Condition, ModelError, Printer, PrinterState, Supply, Tray};
 pub use spool::{Spool, SpoolError, SpoolWriter, SpooledDocument};

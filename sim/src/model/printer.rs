@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::clock::{Clock, SimTime, Speed};
+use super::events::{EventKind, EventLog};
 use super::job::{Document, Job, JobState, NewJob};
 use crate::profile::Profile;
 
@@ -80,6 +81,47 @@ impl Condition {
     ];
 }
 
+/// A row of the alert table (RFC 3805 prtAlertTable, PWG 5100.9 `printer-alert`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Alert {
+    /// PWG 5100.9 / RFC 3805 alert code keyword, e.g. `jam`, `coverOpen`.
+    pub code: &'static str,
+    /// `critical`, `warning` or `informational`... (RFC 3805 PrtAlertSeverityLevelTC).
+    pub severity: &'static str,
+    /// Sub-unit group, e.g. `mediaPath`, `cover`, `marker`, `general`.
+    pub group: &'static str,
+    /// Text for `printer-alert-description`.
+    pub description: &'static str,
+    /// When it was raised.
+    pub time: SimTime,
+}
+
+impl Condition {
+    /// The alert this condition puts in the alert table.
+    pub fn alert(self) -> (&'static str, &'static str, &'static str, &'static str) {
+        match self {
+            Condition::MediaJam => ("jam", "critical", "mediaPath", "Paper jam"),
+            Condition::MediaEmpty => ("inputMediaSupplyEmpty", "critical", "input", "Out of paper"),
+            Condition::MediaNeeded => (
+                "inputMediaSizeChangeRequest",
+                "critical",
+                "input",
+                "Load paper",
+            ),
+            Condition::DoorOpen => ("coverOpen", "critical", "cover", "Door open"),
+            Condition::TonerLow => ("markerTonerAlmostEmpty", "warning", "marker", "Toner low"),
+            Condition::TonerEmpty => ("markerTonerEmpty", "critical", "marker", "Toner empty"),
+            Condition::MarkerWasteFull => (
+                "markerWasteTonerReceptacleFull",
+                "critical",
+                "marker",
+                "Waste toner full",
+            ),
+            Condition::Offline => ("subunitOffline", "critical", "general", "Offline"),
+        }
+    }
+}
+
 /// Something the model refused to do.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum ModelError {
@@ -99,6 +141,17 @@ pub enum ModelError {
     /// The job is closed: it takes no more documents.
     #[error("job {0} already has its last document")]
     JobClosed(u32),
+    /// No job is printing.
+    #[error("no job is printing")]
+    NothingPrinting,
+    /// No such document in the job.
+    #[error("job {job} has no document {number}")]
+    NoSuchDocument {
+        /// The job.
+        job: u32,
+        /// The document number asked for.
+        number: u32,
+    },
 }
 
 /// An input tray.
@@ -202,6 +255,16 @@ pub struct Printer {
     /// When the printer was last told the time; lets views compute `printer-up-time`.
     pub now: SimTime,
     last_state: (PrinterState, Vec<String>),
+    /// Events and subscriptions.
+    pub events: EventLog,
+    job_states: BTreeMap<u32, JobState>,
+    condition_since: BTreeMap<Condition, SimTime>,
+    paused_now: bool,
+    hold_new_jobs: bool,
+    shut_down_state: bool,
+    disabled: bool,
+    /// `printer-message-from-operator`.
+    pub operator_message: String,
 }
 
 impl Printer {
@@ -251,6 +314,14 @@ impl Printer {
             last_identify: Vec::new(),
             now: SimTime::ZERO,
             last_state: (PrinterState::Idle, Vec::new()),
+            events: EventLog::default(),
+            job_states: BTreeMap::new(),
+            condition_since: BTreeMap::new(),
+            paused_now: false,
+            hold_new_jobs: false,
+            shut_down_state: false,
+            disabled: false,
+            operator_message: String::new(),
         };
         p.refresh_supply_conditions();
         p.last_state = (p.state(), p.state_reasons());
@@ -261,7 +332,9 @@ impl Printer {
 
     /// `printer-state`.
     pub fn state(&self) -> PrinterState {
-        if self.active.is_some() && !self.is_blocked() {
+        if self.shut_down_state {
+            PrinterState::Stopped
+        } else if self.active.is_some() && !self.is_blocked() {
             PrinterState::Processing
         } else if self.is_blocked() || self.paused {
             PrinterState::Stopped
@@ -278,11 +351,17 @@ impl Printer {
             .map(|c| c.ipp_reason().to_string())
             .collect();
         if self.paused {
-            if self.active.is_some() {
+            if self.active.is_some() && !self.paused_now {
                 r.push("moving-to-paused".into());
             } else {
                 r.push("paused".into());
             }
+        }
+        if self.hold_new_jobs {
+            r.push("hold-new-jobs".into());
+        }
+        if self.shut_down_state {
+            r.push("shutdown".into());
         }
         if r.is_empty() {
             r.push("none".into());
@@ -321,7 +400,50 @@ impl Printer {
 
     /// Whether new jobs are accepted (`printer-is-accepting-jobs`).
     pub fn is_accepting_jobs(&self) -> bool {
-        true
+        !self.shut_down_state && !self.disabled
+    }
+
+    /// Enable-Printer (`true`) and Disable-Printer (`false`): whether new jobs are accepted.
+    pub fn set_accepting(&mut self, accepting: bool, now: SimTime) {
+        self.disabled = !accepting;
+        self.config_changed(now);
+        self.handle_timeout(now);
+    }
+
+    /// The alert table: one row per condition, and the power-up event.
+    pub fn alerts(&self) -> Vec<Alert> {
+        let mut v = vec![Alert {
+            code: "powerUp",
+            severity: "other",
+            group: "general",
+            description: "Printer powered up",
+            time: SimTime::ZERO,
+        }];
+        for c in &self.conditions {
+            let (code, severity, group, description) = c.alert();
+            v.push(Alert {
+                code,
+                severity,
+                group,
+                description,
+                time: self
+                    .condition_since
+                    .get(c)
+                    .copied()
+                    .unwrap_or(SimTime::ZERO),
+            });
+        }
+        v
+    }
+
+    /// Whether Hold-New-Jobs is in effect.
+    pub fn is_holding_new_jobs(&self) -> bool {
+        self.hold_new_jobs
+    }
+
+    /// Whether Shutdown-Printer is in effect.
+    pub fn is_shut_down(&self) -> bool {
+        self.shut_down_state
     }
 
     /// Conditions raised now.
@@ -341,7 +463,10 @@ impl Printer {
 
     /// Jobs not yet in a terminal state (`queued-job-count`).
     pub fn queued_job_count(&self) -> usize {
-        self.jobs.values().filter(|j| !j.state.is_terminal()).count()
+        self.jobs
+            .values()
+            .filter(|j| !j.state.is_terminal())
+            .count()
     }
 
     /// The id of the job being printed.
@@ -355,20 +480,25 @@ impl Printer {
     }
 
     fn is_blocked(&self) -> bool {
-        self.conditions.iter().any(|c| c.stops_printing())
+        self.paused_now
+            || self.shut_down_state
+            || self.conditions.iter().any(|c| c.stops_printing())
     }
 
     // ----- conditions -----
 
     /// Raise a condition (a jam, an open door…).
     pub fn raise(&mut self, c: Condition, now: SimTime) {
-        self.conditions.insert(c);
+        if self.conditions.insert(c) {
+            self.condition_since.insert(c, now);
+        }
         self.handle_timeout(now);
     }
 
     /// Clear a condition; printing resumes if nothing else stops it.
     pub fn clear(&mut self, c: Condition, now: SimTime) {
         self.conditions.remove(&c);
+        self.condition_since.remove(&c);
         if let Some(a) = self.active.as_mut() {
             if a.next_page_at < now {
                 a.next_page_at = now.after(a.page_time);
@@ -377,15 +507,271 @@ impl Printer {
         self.handle_timeout(now);
     }
 
-    /// Pause-Printer: no new job starts.
+    /// Pause-Printer-After-Current-Job: the job printing finishes, no new job starts.
     pub fn pause(&mut self, now: SimTime) {
         self.paused = true;
+        self.handle_timeout(now);
+    }
+
+    /// Pause-Printer: stop at once, mid-job if need be.
+    pub fn pause_now(&mut self, now: SimTime) {
+        self.paused = true;
+        self.paused_now = true;
         self.handle_timeout(now);
     }
 
     /// Resume-Printer.
     pub fn resume(&mut self, now: SimTime) {
         self.paused = false;
+        self.paused_now = false;
+        self.resume_active(now);
+        self.handle_timeout(now);
+    }
+
+    fn resume_active(&mut self, now: SimTime) {
+        if let Some(a) = self.active.as_mut() {
+            if a.next_page_at < now {
+                a.next_page_at = now.after(a.page_time);
+            }
+        }
+    }
+
+    /// Hold-New-Jobs (`true`) and Release-Held-New-Jobs (`false`).
+    pub fn set_hold_new_jobs(&mut self, hold: bool, now: SimTime) {
+        self.hold_new_jobs = hold;
+        if !hold {
+            for j in self.jobs.values_mut() {
+                if j.state == JobState::PendingHeld
+                    && j.reasons.iter().any(|r| r == "job-held-on-create")
+                {
+                    j.state = JobState::Pending;
+                    j.reasons.retain(|r| r != "job-held-on-create");
+                }
+            }
+        }
+        self.handle_timeout(now);
+    }
+
+    /// Shutdown-Printer: stopped and not accepting jobs until Startup-Printer.
+    pub fn shutdown_printer(&mut self, now: SimTime) {
+        self.shut_down_state = true;
+        self.handle_timeout(now);
+    }
+
+    /// Startup-Printer.
+    pub fn startup_printer(&mut self, now: SimTime) {
+        self.shut_down_state = false;
+        self.resume_active(now);
+        self.handle_timeout(now);
+    }
+
+    /// Restart-Printer: a power cycle of the engine; the job printing starts over.
+    pub fn restart_printer(&mut self, now: SimTime) {
+        if let Some(a) = self.active.take() {
+            if let Some(j) = self.jobs.get_mut(&a.job) {
+                j.state = JobState::Pending;
+                j.reasons = vec!["job-restartable".into()];
+                j.impressions_completed = 0;
+                j.sheets_completed = 0;
+            }
+        }
+        self.paused = false;
+        self.paused_now = false;
+        self.shut_down_state = false;
+        self.handle_timeout(now);
+    }
+
+    /// Set `printer-message-from-operator` and other configuration: records the change.
+    pub fn config_changed(&mut self, now: SimTime) {
+        self.config_changed = now;
+        self.events.push(
+            now,
+            EventKind::PrinterConfigChanged,
+            None,
+            "Printer configuration changed".into(),
+        );
+    }
+
+    /// A mutable job, for attribute changes (Set-Job-Attributes).
+    pub fn job_mut(&mut self, id: u32) -> Option<&mut Job> {
+        self.jobs.get_mut(&id)
+    }
+
+    /// Cancel-Current-Job: cancel the job printing now; returns its id.
+    pub fn cancel_current(&mut self, by: &str, now: SimTime) -> Result<u32, ModelError> {
+        let id = self
+            .active
+            .as_ref()
+            .map(|a| a.job)
+            .ok_or(ModelError::NothingPrinting)?;
+        self.cancel_job(id, by, now)?;
+        Ok(id)
+    }
+
+    /// Suspend-Current-Job: the job printing stops where it is and waits for Resume-Job.
+    pub fn suspend_current(&mut self, now: SimTime) -> Result<u32, ModelError> {
+        let a = self.active.take().ok_or(ModelError::NothingPrinting)?;
+        if let Some(j) = self.jobs.get_mut(&a.job) {
+            j.state = JobState::ProcessingStopped;
+            j.reasons = vec!["job-suspended".into()];
+        }
+        self.handle_timeout(now);
+        Ok(a.job)
+    }
+
+    /// Resume-Job: a suspended job goes back in the queue and carries on where it stopped.
+    pub fn resume_job(&mut self, id: u32, now: SimTime) -> Result<(), ModelError> {
+        let job = self.jobs.get_mut(&id).ok_or(ModelError::NoSuchJob(id))?;
+        if !(job.state == JobState::ProcessingStopped
+            && job.reasons.iter().any(|r| r == "job-suspended"))
+        {
+            return Err(ModelError::NotPossible {
+                id,
+                state: job.state.keyword(),
+                what: "Resume-Job",
+            });
+        }
+        job.state = JobState::Pending;
+        job.reasons.clear();
+        self.handle_timeout(now);
+        Ok(())
+    }
+
+    /// Restart-Job: a finished job is queued again, same id, from its first page.
+    pub fn restart_job(&mut self, id: u32, now: SimTime) -> Result<(), ModelError> {
+        let job = self.jobs.get_mut(&id).ok_or(ModelError::NoSuchJob(id))?;
+        if !job.state.is_terminal() || job.documents.is_empty() {
+            return Err(ModelError::NotPossible {
+                id,
+                state: job.state.keyword(),
+                what: "Restart-Job",
+            });
+        }
+        job.state = JobState::Pending;
+        job.reasons = vec!["job-restartable".into()];
+        job.impressions_completed = 0;
+        job.sheets_completed = 0;
+        job.completed_at = None;
+        job.processing_at = None;
+        self.finished.retain(|f| *f != id);
+        self.handle_timeout(now);
+        Ok(())
+    }
+
+    /// Reprocess-Job and Resubmit-Job: a copy of a finished job, under a new id,
+    /// with `change` applied to its request.
+    pub fn copy_job(
+        &mut self,
+        id: u32,
+        change: impl FnOnce(&mut NewJob),
+        now: SimTime,
+    ) -> Result<u32, ModelError> {
+        let job = self.jobs.get(&id).ok_or(ModelError::NoSuchJob(id))?;
+        if !job.state.is_terminal() || job.documents.is_empty() {
+            return Err(ModelError::NotPossible {
+                id,
+                state: job.state.keyword(),
+                what: "copying the job",
+            });
+        }
+        let mut spec = job.spec.clone();
+        let docs = job.documents.clone();
+        change(&mut spec);
+        let new = self.create_job(spec, now);
+        if let Some(j) = self.jobs.get_mut(&new) {
+            j.documents = docs;
+            Self::close(j);
+        }
+        self.handle_timeout(now);
+        Ok(new)
+    }
+
+    /// Promote-Job: print this job next.
+    pub fn promote_job(&mut self, id: u32, now: SimTime) -> Result<(), ModelError> {
+        let first = self
+            .jobs
+            .values()
+            .filter(|j| !j.state.is_terminal())
+            .map(|j| j.order)
+            .min()
+            .unwrap_or(0);
+        let job = self.jobs.get_mut(&id).ok_or(ModelError::NoSuchJob(id))?;
+        if !matches!(job.state, JobState::Pending | JobState::PendingHeld) {
+            return Err(ModelError::NotPossible {
+                id,
+                state: job.state.keyword(),
+                what: "Promote-Job",
+            });
+        }
+        job.order = first.saturating_sub(1);
+        job.spec.priority = job.spec.priority.max(100);
+        self.handle_timeout(now);
+        Ok(())
+    }
+
+    /// Schedule-Job-After: print `id` right after `after`.
+    pub fn schedule_after(&mut self, id: u32, after: u32, now: SimTime) -> Result<(), ModelError> {
+        let (order, priority) = match self.jobs.get(&after) {
+            Some(j) => (j.order, j.spec.priority),
+            None => return Err(ModelError::NoSuchJob(after)),
+        };
+        let job = self.jobs.get_mut(&id).ok_or(ModelError::NoSuchJob(id))?;
+        if !matches!(job.state, JobState::Pending | JobState::PendingHeld) {
+            return Err(ModelError::NotPossible {
+                id,
+                state: job.state.keyword(),
+                what: "Schedule-Job-After",
+            });
+        }
+        job.order = order.saturating_add(1);
+        job.spec.priority = priority;
+        self.handle_timeout(now);
+        Ok(())
+    }
+
+    /// Cancel-Document.
+    pub fn cancel_document(
+        &mut self,
+        id: u32,
+        number: u32,
+        now: SimTime,
+    ) -> Result<(), ModelError> {
+        let job = self.jobs.get_mut(&id).ok_or(ModelError::NoSuchJob(id))?;
+        if job.state.is_terminal() {
+            return Err(ModelError::NotPossible {
+                id,
+                state: job.state.keyword(),
+                what: "Cancel-Document",
+            });
+        }
+        let doc = job
+            .documents
+            .iter_mut()
+            .find(|d| d.number == number)
+            .ok_or(ModelError::NoSuchDocument { job: id, number })?;
+        if doc.canceled {
+            return Err(ModelError::NotPossible {
+                id,
+                state: "canceled",
+                what: "Cancel-Document",
+            });
+        }
+        doc.canceled = true;
+        if job.closed {
+            Self::close(job);
+        }
+        self.handle_timeout(now);
+        Ok(())
+    }
+
+    /// Purge-Jobs: cancel every job and forget them all.
+    pub fn purge_jobs(&mut self, by: &str, now: SimTime) {
+        let ids: Vec<u32> = self.jobs.keys().copied().collect();
+        for id in ids {
+            let _ = self.cancel_job(id, by, now);
+        }
+        self.jobs.clear();
+        self.finished.clear();
         self.handle_timeout(now);
     }
 
@@ -405,7 +791,7 @@ impl Printer {
         } else {
             id + 1
         };
-        let held = spec.hold_until.is_some();
+        let held = spec.hold_until.is_some() || self.hold_new_jobs;
         let uuid = crate::profile::uuid_from_name(&format!(
             "{}/job/{}/{}",
             self.profile.identity.name, id, self.clock.boot_unix_ms
@@ -419,8 +805,10 @@ impl Printer {
             } else {
                 JobState::Pending
             },
-            reasons: if held {
-                vec!["job-hold-until-specified".into()]
+            reasons: if self.hold_new_jobs {
+                vec!["job-held-on-create".into(), "job-incoming".into()]
+            } else if held {
+                vec!["job-hold-until-specified".into(), "job-incoming".into()]
             } else {
                 vec!["job-incoming".into()]
             },
@@ -435,6 +823,7 @@ impl Printer {
             sheets_completed: 0,
             impressions_total: 0,
             receiving: false,
+            order: u64::from(id) * 1024,
         };
         self.jobs.insert(id, job);
         self.now = self.now.max(now);
@@ -532,6 +921,7 @@ impl Printer {
         job.impressions_total = job
             .documents
             .iter()
+            .filter(|d| !d.canceled)
             .map(|d| u64::from(d.pages))
             .sum::<u64>()
             * u64::from(job.spec.copies.max(1));
@@ -644,11 +1034,68 @@ impl Printer {
         }
         self.sync_job_reasons();
         self.prune_history();
+        self.record_events(now);
+    }
+
+    fn record_events(&mut self, now: SimTime) {
         let snapshot = (self.state(), self.state_reasons());
         if snapshot != self.last_state {
+            let stopped =
+                snapshot.0 == PrinterState::Stopped && self.last_state.0 != PrinterState::Stopped;
             self.last_state = snapshot;
             self.state_changed = now;
+            let text = format!(
+                "Printer state is now {:?}: {}",
+                self.last_state.0,
+                self.state_message()
+            );
+            self.events
+                .push(now, EventKind::PrinterStateChanged, None, text.clone());
+            if stopped {
+                self.events.push(now, EventKind::PrinterStopped, None, text);
+            }
         }
+        let mut finished = Vec::new();
+        for job in self.jobs.values() {
+            match self.job_states.get(&job.id) {
+                None => {
+                    self.events.push(
+                        now,
+                        EventKind::JobCreated,
+                        Some(job.id),
+                        format!("Job {} created", job.id),
+                    );
+                    if !job.state.is_terminal() {
+                        self.job_states.insert(job.id, job.state);
+                        continue;
+                    }
+                }
+                Some(old) if *old == job.state => continue,
+                Some(_) => {}
+            }
+            self.events.push(
+                now,
+                EventKind::JobStateChanged,
+                Some(job.id),
+                format!("Job {} is {}", job.id, job.state.keyword()),
+            );
+            if job.state.is_terminal() {
+                self.events.push(
+                    now,
+                    EventKind::JobCompleted,
+                    Some(job.id),
+                    format!("Job {} {}", job.id, job.state.keyword()),
+                );
+                finished.push(job.id);
+            }
+            self.job_states.insert(job.id, job.state);
+        }
+        let jobs = &self.jobs;
+        self.job_states.retain(|id, _| jobs.contains_key(id));
+        for id in finished {
+            self.events.job_finished(id, now);
+        }
+        self.events.expire(now);
     }
 
     fn expire_incoming(&mut self, now: SimTime) {
@@ -704,7 +1151,13 @@ impl Printer {
             .jobs
             .values()
             .filter(|j| j.is_printable())
-            .max_by_key(|j| (j.spec.priority, std::cmp::Reverse(j.id)))
+            .max_by_key(|j| {
+                (
+                    j.spec.priority,
+                    std::cmp::Reverse(j.order),
+                    std::cmp::Reverse(j.id),
+                )
+            })
             .map(|j| j.id);
         let Some(id) = next else { return false };
         let ppm = match self.jobs.get(&id) {
@@ -776,9 +1229,7 @@ impl Printer {
         }
         let idx = media
             .and_then(|m| self.trays.iter().position(|t| t.media == m && t.level > 0))
-            .or_else(|| {
-                media.and_then(|m| self.trays.iter().position(|t| t.media == m))
-            })
+            .or_else(|| media.and_then(|m| self.trays.iter().position(|t| t.media == m)))
             .or_else(|| self.trays.iter().position(|t| t.level > 0))
             .unwrap_or(0);
         let Some(tray) = self.trays.get_mut(idx) else {

@@ -54,7 +54,9 @@ impl Spool {
 
     /// A spool in a fresh temporary folder, removed when the spool is dropped.
     pub fn temporary() -> io::Result<Spool> {
-        let t = tempfile::Builder::new().prefix("paperjam-spool-").tempdir()?;
+        let t = tempfile::Builder::new()
+            .prefix("paperjam-spool-")
+            .tempdir()?;
         Ok(Spool {
             dir: t.path().to_path_buf(),
             _temp: Some(t),
@@ -195,7 +197,9 @@ impl SpoolWriter {
         if self.coding != Coding::None
             && matches!(
                 e.kind(),
-                io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof
+                io::ErrorKind::InvalidInput
+                    | io::ErrorKind::InvalidData
+                    | io::ErrorKind::UnexpectedEof
             )
         {
             SpoolError::Corrupt {

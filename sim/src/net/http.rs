@@ -113,7 +113,12 @@ enum Stage {
     },
 }
 
-async fn post_ipp(req: Request<Incoming>, shared: Arc<Shared>, ep: Endpoint, peer: SocketAddr) -> Resp {
+async fn post_ipp(
+    req: Request<Incoming>,
+    shared: Arc<Shared>,
+    ep: Endpoint,
+    peer: SocketAddr,
+) -> Resp {
     let ctype = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -168,7 +173,9 @@ async fn post_ipp(req: Request<Incoming>, shared: Arc<Shared>, ep: Endpoint, pee
                     let rest = header_buf.split_off(n);
                     let msg = match Message::parse(&header_buf) {
                         Ok((m, _)) => m,
-                        Err(e) => return bad_ipp(&header_buf, &format!("malformed IPP request: {e}")),
+                        Err(e) => {
+                            return bad_ipp(&header_buf, &format!("malformed IPP request: {e}"))
+                        }
                     };
                     let outcome = {
                         let now = shared.now();
@@ -227,14 +234,25 @@ async fn post_ipp(req: Request<Incoming>, shared: Arc<Shared>, ep: Endpoint, pee
         }
         let frame = match tokio::time::timeout(limits.idle_timeout, body.frame()).await {
             Err(_) => {
-                let r = finish(&shared, stage, Err(SpoolError::Io {
-                    path: Default::default(),
-                    source: std::io::Error::new(std::io::ErrorKind::TimedOut, "client stopped sending"),
-                }), &ep);
+                let r = finish(
+                    &shared,
+                    stage,
+                    Err(SpoolError::Io {
+                        path: Default::default(),
+                        source: std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            "client stopped sending",
+                        ),
+                    }),
+                    &ep,
+                );
                 let _ = r;
                 return plain(
                     StatusCode::REQUEST_TIMEOUT,
-                    format!("no data for {} s; request abandoned", limits.idle_timeout.as_secs()),
+                    format!(
+                        "no data for {} s; request abandoned",
+                        limits.idle_timeout.as_secs()
+                    ),
                 );
             }
             Ok(None) => {
@@ -248,11 +266,22 @@ async fn post_ipp(req: Request<Incoming>, shared: Arc<Shared>, ep: Endpoint, pee
                 continue;
             }
             Ok(Some(Err(e))) => {
-                let _ = finish(&shared, stage, Err(SpoolError::Io {
-                    path: Default::default(),
-                    source: std::io::Error::new(std::io::ErrorKind::UnexpectedEof, e.to_string()),
-                }), &ep);
-                return plain(StatusCode::BAD_REQUEST, format!("request body broken off: {e}"));
+                let _ = finish(
+                    &shared,
+                    stage,
+                    Err(SpoolError::Io {
+                        path: Default::default(),
+                        source: std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            e.to_string(),
+                        ),
+                    }),
+                    &ep,
+                );
+                return plain(
+                    StatusCode::BAD_REQUEST,
+                    format!("request body broken off: {e}"),
+                );
             }
             Ok(Some(Ok(f))) => f,
         };
@@ -264,7 +293,13 @@ async fn post_ipp(req: Request<Incoming>, shared: Arc<Shared>, ep: Endpoint, pee
     }
 }
 
-fn decode_error(shared: &Arc<Shared>, stage: Stage, header: &[u8], ep: &Endpoint, msg: &str) -> Resp {
+fn decode_error(
+    shared: &Arc<Shared>,
+    stage: Stage,
+    header: &[u8],
+    ep: &Endpoint,
+    msg: &str,
+) -> Resp {
     let text = format!("the request body is not valid for its Content-Encoding: {msg}");
     match stage {
         Stage::Header => bad_ipp(header, &text),
@@ -281,7 +316,12 @@ fn decode_error(shared: &Arc<Shared>, stage: Stage, header: &[u8], ep: &Endpoint
 }
 
 /// The spool file could not even be created: fail the job properly.
-fn fail_plan(shared: &Arc<Shared>, plan: crate::ipp::DocumentPlan, e: SpoolError, ep: &Endpoint) -> Resp {
+fn fail_plan(
+    shared: &Arc<Shared>,
+    plan: crate::ipp::DocumentPlan,
+    e: SpoolError,
+    ep: &Endpoint,
+) -> Resp {
     let now = shared.now();
     let m = {
         let mut p = shared.printer();
@@ -291,7 +331,12 @@ fn fail_plan(shared: &Arc<Shared>, plan: crate::ipp::DocumentPlan, e: SpoolError
     ipp_response(&m)
 }
 
-fn finish(shared: &Arc<Shared>, stage: Stage, result: Result<(), SpoolError>, ep: &Endpoint) -> Resp {
+fn finish(
+    shared: &Arc<Shared>,
+    stage: Stage,
+    result: Result<(), SpoolError>,
+    ep: &Endpoint,
+) -> Resp {
     match stage {
         Stage::Header => match result {
             Ok(()) => plain(StatusCode::BAD_REQUEST, "empty request"),
@@ -326,7 +371,11 @@ fn status_page(shared: &Arc<Shared>, ep: &Endpoint) -> Resp {
     let mut p = shared.printer();
     p.handle_timeout(now);
     let mut s = String::new();
-    let esc = |t: &str| t.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    let esc = |t: &str| {
+        t.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
     let _ = write!(
         s,
         "<!doctype html><meta charset=utf-8><title>{name}</title><h1>{name}</h1><p>{mm}</p><p>State: {state:?} — {msg}<br>Reasons: {reasons}</p><p>URI: {uri}</p><h2>Supplies</h2><ul>",

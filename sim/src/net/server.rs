@@ -144,6 +144,34 @@ impl PrinterHandle {
         r
     }
 
+    /// Serve HTTP (plain, no TLS sniffing) on any byte stream, such as one half
+    /// of `tokio::io::duplex`: the fuzzer and in-memory tests use it.
+    pub async fn serve_io<S>(&self, stream: S)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let (_tx, rx) = watch::channel(false);
+        let peer = SocketAddr::from(([127, 0, 0, 1], 0));
+        serve_http_conn(TokioIo::new(stream), peer, None, false, self.0.clone(), rx).await;
+    }
+
+    /// A printer with no listener, for in-memory use with [`PrinterHandle::serve_io`].
+    pub fn in_memory(
+        profile: Arc<Profile>,
+        speed: Speed,
+        limits: Limits,
+    ) -> std::io::Result<PrinterHandle> {
+        let printer = Printer::new(profile.clone(), Clock::new(1_700_000_000_000), speed);
+        Ok(PrinterHandle(Arc::new(Shared {
+            printer: Mutex::new(printer),
+            core: IppCore::new(&profile),
+            spool: Spool::temporary()?,
+            limits,
+            started: Instant::now(),
+            wake: Notify::new(),
+        })))
+    }
+
     /// The spool folder.
     pub fn spool_dir(&self) -> PathBuf {
         self.0.spool.dir().to_path_buf()
@@ -204,7 +232,14 @@ fn write_manifest(p: &Printer, dir: &std::path::Path) -> std::io::Result<()> {
     let mut s = String::from("job-id\tstate\tuser\tname\tdocument\tbytes\tsha256\n");
     for j in p.jobs() {
         if j.documents.is_empty() {
-            let _ = writeln!(s, "{}\t{}\t{}\t{}\t-\t0\t-", j.id, j.state.keyword(), j.spec.user, j.spec.name);
+            let _ = writeln!(
+                s,
+                "{}\t{}\t{}\t{}\t-\t0\t-",
+                j.id,
+                j.state.keyword(),
+                j.spec.user,
+                j.spec.name
+            );
         }
         for d in &j.documents {
             let _ = writeln!(
@@ -346,7 +381,9 @@ async fn serve_connection(
         };
         let acceptor = tokio_rustls::TlsAcceptor::from(cfg);
         match tokio::time::timeout(idle, acceptor.accept(stream)).await {
-            Ok(Ok(s)) => serve_http_conn(TokioIo::new(s), peer, local, true, shared, shutdown).await,
+            Ok(Ok(s)) => {
+                serve_http_conn(TokioIo::new(s), peer, local, true, shared, shutdown).await
+            }
             Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
             Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
         }

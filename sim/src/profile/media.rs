@@ -43,7 +43,9 @@ impl MediaSize {
             .ok_or_else(|| MediaSizeError::NoDimensions(name.to_string()))?;
         let num = |s: &str| -> Result<i32, MediaSizeError> {
             match s.parse::<f64>() {
-                Ok(v) if v.is_finite() && v > 0.0 && v < 100_000.0 => Ok((v * scale).round() as i32),
+                Ok(v) if v.is_finite() && v > 0.0 && v < 100_000.0 => {
+                    Ok((v * scale).round() as i32)
+                }
                 _ => Err(MediaSizeError::BadNumber(name.to_string())),
             }
         };

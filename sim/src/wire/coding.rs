@@ -87,9 +87,11 @@ impl<W: Write> Decompressor<W> {
             if head.len() < 2 {
                 return Ok(());
             }
-            let is_zlib = (head[0] & 0x0f) == 8 && (u16::from(head[0]) << 8 | u16::from(head[1])) % 31 == 0;
+            let is_zlib =
+                (head[0] & 0x0f) == 8 && (u16::from(head[0]) << 8 | u16::from(head[1])) % 31 == 0;
             let head = std::mem::take(head);
-            let Inner::DeflatePending(w, _) = std::mem::replace(&mut self.inner, Inner::Gone) else {
+            let Inner::DeflatePending(w, _) = std::mem::replace(&mut self.inner, Inner::Gone)
+            else {
                 return Err(io::Error::other("decoder state lost"));
             };
             self.inner = if is_zlib {

@@ -55,7 +55,9 @@ pub enum WireError {
     },
 
     /// A fixed-size value has the wrong length.
-    #[error("attribute '{name}' at byte {offset} has value length {actual}, {tag} needs {expected}")]
+    #[error(
+        "attribute '{name}' at byte {offset} has value length {actual}, {tag} needs {expected}"
+    )]
     BadValueLength {
         /// Offset of the value item.
         offset: usize,
@@ -104,7 +106,7 @@ pub enum WireError {
         offset: usize,
         /// The value tag.
         tag: ValueTag,
-        /// The attribute (or collection member) name, or empty for a member name.
+        /// The attribute (or collection member) name; for a memberAttrName, the collection's name.
         name: String,
     },
 
@@ -137,7 +139,9 @@ pub enum WireError {
     },
 
     /// An endCollection item with a non-empty value.
-    #[error("endCollection (0x37) at byte {offset} has a {len}-byte value; its value length must be 0")]
+    #[error(
+        "endCollection (0x37) at byte {offset} has a {len}-byte value; its value length must be 0"
+    )]
     NonEmptyEndCollection {
         /// Offset of the endCollection item.
         offset: usize,
@@ -233,7 +237,9 @@ pub enum WireError {
     },
 
     /// Encoding: a name longer than 65535 bytes.
-    #[error("the attribute name '{name}...' is {len} bytes long; IPP names are limited to 65535 bytes")]
+    #[error(
+        "the attribute name '{name}...' is {len} bytes long; IPP names are limited to 65535 bytes"
+    )]
     NameTooLong {
         /// The first characters of the name.
         name: String,
@@ -260,7 +266,9 @@ pub enum WireError {
     },
 
     /// Encoding: an attribute with a value tag below 0x10 (those are delimiters).
-    #[error("attribute '{name}' cannot be written with value tag 0x{tag:02x}; value tags are 0x10-0xFF")]
+    #[error(
+        "attribute '{name}' cannot be written with value tag 0x{tag:02x}; value tags are 0x10-0xFF"
+    )]
     InvalidValueTag {
         /// The attribute name (lossily decoded).
         name: String,

@@ -29,7 +29,10 @@ pub fn fuzz_decode(data: &[u8]) {
             (raw, len)
         }
         (Ok(None), Err(e)) => {
-            assert!(e.is_truncated(), "check wants more bytes but parse says {e}");
+            assert!(
+                e.is_truncated(),
+                "check wants more bytes but parse says {e}"
+            );
             assert_eq!(Message::parse(data), Err(e));
             return;
         }
@@ -43,7 +46,11 @@ pub fn fuzz_decode(data: &[u8]) {
     assert!(wire.is_some(), "consumed more bytes than given");
     assert_eq!(raw.buffer_len(), len);
     let emitted = raw.to_bytes();
-    assert_eq!(emitted.as_deref().ok(), wire, "raw emit is not byte-identical");
+    assert_eq!(
+        emitted.as_deref().ok(),
+        wire,
+        "raw emit is not byte-identical"
+    );
 
     match Message::from_raw(&raw) {
         Ok(msg) => {
@@ -73,7 +80,10 @@ pub fn fuzz_message(msg: &Message) {
     };
     assert_eq!(Message::from_raw(&raw).as_ref(), Ok(msg));
     let bytes = raw.to_bytes();
-    assert!(bytes.is_ok(), "to_raw accepted what emit rejects: {bytes:?}");
+    assert!(
+        bytes.is_ok(),
+        "to_raw accepted what emit rejects: {bytes:?}"
+    );
     let bytes = bytes.unwrap_or_default();
     assert_eq!(bytes.len(), raw.buffer_len());
     assert_eq!(RawMessage::check(&bytes), Ok(Some(bytes.len())));

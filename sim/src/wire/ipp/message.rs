@@ -149,9 +149,10 @@ impl Message {
 
     /// Appends a new empty group and returns it.
     pub fn push_group(&mut self, tag: DelimiterTag) -> &mut Group {
+        let index = self.groups.len();
         self.groups.push(Group::new(tag));
-        let last = self.groups.len() - 1;
-        &mut self.groups[last]
+        // In range: the group was just pushed (not input-dependent).
+        &mut self.groups[index]
     }
 
     /// Parses the raw layer and then decodes it: returns the message and the

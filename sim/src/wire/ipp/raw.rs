@@ -65,9 +65,9 @@ impl RawItem {
     pub fn wire_len(&self) -> usize {
         match self {
             RawItem::Delimiter(_) => 1,
-            RawItem::Attribute { name, value, .. } => {
-                5usize.saturating_add(name.len()).saturating_add(value.len())
-            }
+            RawItem::Attribute { name, value, .. } => 5usize
+                .saturating_add(name.len())
+                .saturating_add(value.len()),
         }
     }
 
@@ -314,6 +314,7 @@ impl RawMessage {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -382,8 +383,11 @@ mod tests {
         let mut out = vec![0xEE];
         let mut m = RawMessage::new([1, 1], 2, 1);
         m.items.push(RawItem::Delimiter(1));
-        m.items
-            .push(RawItem::attribute(0x30, "big", vec![0u8; MAX_FIELD_LEN + 1]));
+        m.items.push(RawItem::attribute(
+            0x30,
+            "big",
+            vec![0u8; MAX_FIELD_LEN + 1],
+        ));
         assert_eq!(
             m.emit(&mut out),
             Err(WireError::ValueTooLong {
@@ -402,7 +406,10 @@ mod tests {
         ));
         m.items.pop();
         m.items.push(RawItem::Delimiter(3));
-        assert_eq!(m.emit(&mut out), Err(WireError::InvalidDelimiter { tag: 3 }));
+        assert_eq!(
+            m.emit(&mut out),
+            Err(WireError::InvalidDelimiter { tag: 3 })
+        );
         m.items.pop();
         m.items.push(RawItem::Delimiter(0x10));
         assert_eq!(
@@ -428,8 +435,8 @@ mod tests {
     fn keeps_unknown_and_reserved_tags() {
         // delimiter 0x00 and 0x0F, value tags 0x7F (extension) and 0xFF
         let bytes = [
-            1, 1, 0, 2, 0, 0, 0, 1, 0x00, 0x0F, 0x7F, 0, 1, b'x', 0, 5, 0, 0, 0, 0x99, 0xAB,
-            0xFF, 0, 0, 0, 0, 3,
+            1, 1, 0, 2, 0, 0, 0, 1, 0x00, 0x0F, 0x7F, 0, 1, b'x', 0, 5, 0, 0, 0, 0x99, 0xAB, 0xFF,
+            0, 0, 0, 0, 3,
         ];
         let (m, n) = RawMessage::parse(&bytes).unwrap();
         assert_eq!(n, bytes.len());

@@ -107,8 +107,11 @@ pub fn scalar_value() -> impl Strategy<Value = Value> {
         any::<i32>().prop_map(Value::Enum),
         vec(any::<u8>(), 0..16).prop_map(Value::OctetString),
         date_time().prop_map(Value::DateTime),
-        (any::<i32>(), any::<i32>(), any::<i8>())
-            .prop_map(|(x, y, units)| Value::Resolution { x, y, units }),
+        (any::<i32>(), any::<i32>(), any::<i8>()).prop_map(|(x, y, units)| Value::Resolution {
+            x,
+            y,
+            units
+        }),
         (any::<i32>(), any::<i32>())
             .prop_map(|(lower, upper)| Value::RangeOfInteger { lower, upper }),
         (text(), text()).prop_map(|(language, text)| Value::TextWithLanguage { language, text }),

@@ -302,6 +302,7 @@ impl<'a> arbitrary::Arbitrary<'a> for ValueTag {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -331,7 +332,10 @@ mod tests {
             DelimiterTag::from_u8(0x01).to_string(),
             "operation-attributes-tag"
         );
-        assert_eq!(DelimiterTag::from_u8(0x0b).to_string(), "delimiter-tag-0x0b");
+        assert_eq!(
+            DelimiterTag::from_u8(0x0b).to_string(),
+            "delimiter-tag-0x0b"
+        );
         assert!(!DelimiterTag::Unknown(0x01).is_group_tag());
     }
 }

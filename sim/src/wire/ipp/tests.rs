@@ -1,6 +1,9 @@
 //! Integration tests: RFC 8010 Appendix A examples, violation reports,
 //! property tests and fixture round trips.
 
+// Tests may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
@@ -123,7 +126,10 @@ fn kw(s: &str) -> Value {
 /// The operation attributes every example starts with.
 fn op_group(uri: bool) -> Group {
     let mut g = Group::new(DelimiterTag::OperationAttributes);
-    g.push(Attribute::new("attributes-charset", Value::Charset("utf-8".into())));
+    g.push(Attribute::new(
+        "attributes-charset",
+        Value::Charset("utf-8".into()),
+    ));
     g.push(Attribute::new(
         "attributes-natural-language",
         Value::NaturalLanguage("en-us".into()),
@@ -196,14 +202,19 @@ fn print_job_request_deconstruct() {
         m.attr(DelimiterTag::JobAttributes, "sides").unwrap().values,
         vec![kw("two-sided-long-edge")]
     );
-    assert!(m.attr(DelimiterTag::OperationAttributes, "copies").is_none());
+    assert!(m
+        .attr(DelimiterTag::OperationAttributes, "copies")
+        .is_none());
 }
 
 #[test]
 fn print_job_request_construct() {
     let mut op = op_group(true);
     op.push(Attribute::new("job-name", Value::Name("foobar".into())));
-    op.push(Attribute::new("ipp-attribute-fidelity", Value::Boolean(true)));
+    op.push(Attribute::new(
+        "ipp-attribute-fidelity",
+        Value::Boolean(true),
+    ));
     let mut m = Message::new((1, 1), 0x0002, 1);
     m.groups.push(op);
     let job = m.push_group(DelimiterTag::JobAttributes);
@@ -218,7 +229,10 @@ fn print_job_request_construct() {
 fn print_job_response_pair() {
     let mut m = Message::new((1, 1), 0x0000, 1);
     let mut op = op_group(false);
-    op.push(Attribute::new("status-message", Value::Text("successful-ok".into())));
+    op.push(Attribute::new(
+        "status-message",
+        Value::Text("successful-ok".into()),
+    ));
     m.groups.push(op);
     let job = m.push_group(DelimiterTag::JobAttributes);
     job.push(Attribute::new("job-id", Value::Integer(147)));
@@ -299,7 +313,10 @@ fn get_jobs_response_pair() {
 
     let mut expected = Message::new((1, 1), 0, 123);
     let mut op = op_group(false);
-    op.push(Attribute::new("status-message", Value::Text("successful-ok".into())));
+    op.push(Attribute::new(
+        "status-message",
+        Value::Text("successful-ok".into()),
+    ));
     expected.groups.push(op);
     for (id, lang, name) in [(147, "fr-ca", "fou"), (148, "de-CH", "isch guet")] {
         let g = expected.push_group(DelimiterTag::JobAttributes);
@@ -551,7 +568,11 @@ fn value_violations() {
     );
     assert!(matches!(
         decode(vec![D1, a(0x22, "b", &[])]),
-        Err(WireError::BadValueLength { expected: 1, actual: 0, .. })
+        Err(WireError::BadValueLength {
+            expected: 1,
+            actual: 0,
+            ..
+        })
     ));
     for (tag, len) in [(0x23u8, 4usize), (0x31, 11), (0x32, 9), (0x33, 8)] {
         let err = decode(vec![D1, a(tag, "v", &vec![0; len + 1])]).unwrap_err();
@@ -687,11 +708,23 @@ fn collection_violations() {
         })
     );
     assert_eq!(
-        decode(vec![D1, beg.clone(), a(0x4A, "", b""), int.clone(), end.clone()]),
+        decode(vec![
+            D1,
+            beg.clone(),
+            a(0x4A, "", b""),
+            int.clone(),
+            end.clone()
+        ]),
         Err(WireError::EmptyMemberName { offset: 15 })
     );
     assert!(matches!(
-        decode(vec![D1, beg.clone(), a(0x4A, "", &[0xff]), int.clone(), end.clone()]),
+        decode(vec![
+            D1,
+            beg.clone(),
+            a(0x4A, "", &[0xff]),
+            int.clone(),
+            end.clone()
+        ]),
         Err(WireError::InvalidUtf8 {
             offset: 15,
             tag: ValueTag::MemberAttrName,
@@ -940,27 +973,6 @@ proptest! {
         fuzz_decode(&bytes);
     }
 
-    /// (3) every strict prefix needs more bytes (`check`) and fails with
-    /// `Truncated`. The allocating parsers are tried on a sample of the cuts
-    /// of long messages to keep the quadratic cost down.
-    #[test]
-    fn strict_prefixes_are_truncated(m in strategies::message()) {
-        let bytes = m.to_bytes().unwrap();
-        let n = bytes.len();
-        for cut in 0..n {
-            let prefix = &bytes[..cut];
-            prop_assert_eq!(RawMessage::check(prefix), Ok(None));
-            if n <= 512 || cut % 7 == 0 || cut + 16 >= n {
-                let err = RawMessage::parse(prefix).unwrap_err();
-                prop_assert!(err.is_truncated(), "{}", err);
-            }
-            if cut % 31 == 0 || cut + 16 >= n {
-                let err = Message::parse(prefix).unwrap_err();
-                prop_assert!(err.is_truncated(), "{}", err);
-            }
-        }
-    }
-
     /// (4) check() and parse() agree on the end when document data follows.
     #[test]
     fn check_finds_the_end(
@@ -999,6 +1011,75 @@ proptest! {
         if let Ok(msg) = Message::from_raw(&m) {
             prop_assert_eq!(msg.to_raw().unwrap(), m);
         }
+    }
+}
+
+proptest! {
+    // Quadratic in the message length: fewer cases.
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// (3) every strict prefix needs more bytes (`check`) and fails with
+    /// `Truncated`. The allocating parsers are tried on a sample of the cuts
+    /// of long messages to keep the quadratic cost down.
+    #[test]
+    fn strict_prefixes_are_truncated(m in strategies::message()) {
+        let bytes = m.to_bytes().unwrap();
+        let n = bytes.len();
+        for cut in 0..n {
+            let prefix = &bytes[..cut];
+            prop_assert_eq!(RawMessage::check(prefix), Ok(None));
+            if n <= 512 || cut % 7 == 0 || cut + 16 >= n {
+                let err = RawMessage::parse(prefix).unwrap_err();
+                prop_assert!(err.is_truncated(), "{}", err);
+            }
+            if cut % 31 == 0 || cut + 16 >= n {
+                let err = Message::parse(prefix).unwrap_err();
+                prop_assert!(err.is_truncated(), "{}", err);
+            }
+        }
+    }
+}
+
+/// Structured fuzzing inputs (`arbitrary` feature): whatever `arbitrary`
+/// builds, the encoder either rejects it or round-trips it.
+#[cfg(feature = "arbitrary")]
+mod arbitrary_inputs {
+    use super::super::fuzz::{fuzz_message, fuzz_raw};
+    use super::super::{Message, RawMessage};
+    use arbitrary::{Arbitrary, Unstructured};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_messages_keep_invariants(data in proptest::collection::vec(any::<u8>(), 0..4096)) {
+            if let Ok(m) = Message::arbitrary(&mut Unstructured::new(&data)) {
+                fuzz_message(&m);
+            }
+            if let Ok(r) = RawMessage::arbitrary(&mut Unstructured::new(&data)) {
+                fuzz_raw(&r);
+            }
+        }
+    }
+
+    #[test]
+    fn arbitrary_messages_often_encode() {
+        let mut encoded = 0;
+        for seed in 0u32..200 {
+            let data: Vec<u8> = (0..512u32)
+                .map(|i| {
+                    (i.wrapping_mul(2_654_435_761)
+                        .wrapping_add(seed.wrapping_mul(40_503))
+                        >> 13) as u8
+                })
+                .collect();
+            if let Ok(m) = Message::arbitrary(&mut Unstructured::new(&data)) {
+                if m.to_raw().is_ok() {
+                    encoded += 1;
+                }
+                fuzz_message(&m);
+            }
+        }
+        eprintln!("{encoded}/200 arbitrary messages were encodable");
     }
 }
 
@@ -1106,7 +1187,10 @@ fn fixture_round_trips() {
     }
     let n = roundtrip_dir(dir);
     if n == 0 {
-        eprintln!("WARNING fixture_round_trips: no *.ipp files under {}", dir.display());
+        eprintln!(
+            "WARNING fixture_round_trips: no *.ipp files under {}",
+            dir.display()
+        );
     }
 }
 
@@ -1146,7 +1230,10 @@ fn roundtrip_helper_on_temp_fixtures() {
     let b = roundtrip_file(&sub.join("missing-end-collection.ipp"));
     assert!(b.raw_error.is_none());
     assert!(
-        matches!(b.semantic_error, Some(WireError::MissingEndCollection { .. })),
+        matches!(
+            b.semantic_error,
+            Some(WireError::MissingEndCollection { .. })
+        ),
         "{b:?}"
     );
     assert_eq!(roundtrip_dir(&dir), EXAMPLES.len() + 2);

@@ -564,6 +564,7 @@ impl From<Collection> for Value {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -575,7 +576,10 @@ mod tests {
     fn display_notation() {
         assert_eq!(dt().to_string(), "2024-01-02T03:04:05+0000");
         assert!(dt().is_valid());
-        assert_eq!(Value::DateTime(dt()).to_string(), "2024-01-02T03:04:05+0000");
+        assert_eq!(
+            Value::DateTime(dt()).to_string(),
+            "2024-01-02T03:04:05+0000"
+        );
         let r = Value::Resolution {
             x: 300,
             y: 300,
@@ -594,7 +598,10 @@ mod tests {
         assert_eq!(Value::OutOfBand(ValueTag::NoValue).to_string(), "no-value");
         let c = Collection::new(vec![
             Attribute::new("a", Value::Integer(1)),
-            Attribute::with_values("b", vec![Value::Keyword("x".into()), Value::Keyword("y".into())]),
+            Attribute::with_values(
+                "b",
+                vec![Value::Keyword("x".into()), Value::Keyword("y".into())],
+            ),
         ]);
         assert_eq!(Value::Collection(c).to_string(), "{a=1 b=x,y}");
     }
@@ -603,7 +610,10 @@ mod tests {
     fn scalar_round_trip_and_errors() {
         let v = Value::decode_scalar(0x21, &[0, 0, 0, 20], 9, "copies").unwrap();
         assert_eq!(v, Value::Integer(20));
-        assert_eq!(v.encode_scalar("copies").unwrap(), Some((0x21, vec![0, 0, 0, 20])));
+        assert_eq!(
+            v.encode_scalar("copies").unwrap(),
+            Some((0x21, vec![0, 0, 0, 20]))
+        );
         let e = Value::decode_scalar(0x21, &[0, 0, 20], 57, "copies").unwrap_err();
         assert_eq!(
             e.to_string(),
@@ -679,6 +689,13 @@ mod tests {
         assert_eq!(Value::Boolean(true).as_bool(), Some(true));
         assert_eq!(Value::Integer(1).as_bool(), None);
         assert_eq!(Value::from(5), Value::Integer(5));
-        assert_eq!(Value::Unknown { tag: 0x7F, bytes: vec![] }.tag(), ValueTag::Extension);
+        assert_eq!(
+            Value::Unknown {
+                tag: 0x7F,
+                bytes: vec![]
+            }
+            .tag(),
+            ValueTag::Extension
+        );
     }
 }
