@@ -114,6 +114,12 @@ pub fn job_attributes(p: &Printer, job: &Job, ep: &Endpoint, req: &Requested) ->
     all.push(name("job-originating-user-name", &job.spec.user));
     all.push(enumeration("job-state", job.state.ipp_enum()));
     let mut reasons = job.reasons.clone();
+    if !job.state.is_terminal()
+        && p.state() == crate::model::PrinterState::Stopped
+        && !reasons.iter().any(|r| r == "printer-stopped")
+    {
+        reasons.push("printer-stopped".into());
+    }
     if reasons.is_empty() {
         reasons.push("none".into());
     }

@@ -1324,6 +1324,7 @@ mod tests {
             wire_bytes: 10,
             sha256: String::new(),
             pages,
+            canceled: false,
         }
     }
 
