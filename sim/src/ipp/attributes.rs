@@ -80,6 +80,7 @@ const COMPUTED: &[&str] = &[
     "media-type-supported",
     "multiple-document-jobs-supported",
     "multiple-operation-time-out",
+    "multiple-operation-time-out-action",
     "natural-language-configured",
     "notify-events-default",
     "notify-events-supported",
@@ -266,6 +267,8 @@ impl StaticAttributes {
             "multiple-operation-time-out",
             clamp_i32(profile.jobs.multiple_operation_timeout),
         ));
+        // What the model does when the time-out passes: prints what arrived.
+        a.push(keyword("multiple-operation-time-out-action", "process-job"));
         a.push(Attribute::with_values(
             "operations-supported",
             SUPPORTED_OPERATIONS

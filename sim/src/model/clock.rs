@@ -57,9 +57,10 @@ impl Clock {
 }
 
 /// How fast simulated printing goes compared with the profile's pages per minute.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub enum Speed {
     /// As fast as the profile's pages-per-minute says.
+    #[default]
     Realtime,
     /// Every page takes no time at all.
     Instant,
@@ -78,12 +79,6 @@ impl Speed {
             Speed::Factor(_) => 0.0,
         };
         Duration::from_micros((ms * 1000.0) as u64)
-    }
-}
-
-impl Default for Speed {
-    fn default() -> Self {
-        Speed::Realtime
     }
 }
 

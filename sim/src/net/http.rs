@@ -108,8 +108,8 @@ pub async fn serve_http(
 enum Stage {
     Header,
     Document {
-        plan: crate::ipp::DocumentPlan,
-        writer: SpoolWriter,
+        plan: Box<crate::ipp::DocumentPlan>,
+        writer: Box<SpoolWriter>,
     },
 }
 
@@ -189,7 +189,7 @@ async fn post_ipp(
                             return ipp_response(&m);
                         }
                         Outcome::Document(plan) => {
-                            let writer = match shared.spool.writer(
+                            let w = match shared.spool.writer(
                                 plan.job_id,
                                 plan.number,
                                 &plan.format,
@@ -199,7 +199,10 @@ async fn post_ipp(
                                 Ok(w) => w,
                                 Err(e) => return fail_plan(&shared, plan, e, &ep),
                             };
-                            stage = Stage::Document { plan, writer };
+                            stage = Stage::Document {
+                                plan: Box::new(plan),
+                                writer: Box::new(w),
+                            };
                             if let Stage::Document { writer, .. } = &mut stage {
                                 if let Err(e) = writer.write(&rest) {
                                     return finish(&shared, stage, Err(e), &ep);
@@ -344,7 +347,7 @@ fn finish(
         },
         Stage::Document { plan, writer } => {
             let stored = match result {
-                Ok(()) => writer.finish(),
+                Ok(()) => (*writer).finish(),
                 Err(e) => {
                     // Keep nothing half-written under a name that looks complete.
                     let path = writer.path().to_path_buf();
@@ -357,7 +360,7 @@ fn finish(
             let now = shared.now();
             let m = {
                 let mut p = shared.printer();
-                shared.core.finish_document(&mut p, plan, stored, ep, now)
+                shared.core.finish_document(&mut p, *plan, stored, ep, now)
             };
             shared.poke();
             ipp_response(&m)

@@ -69,6 +69,8 @@ pub enum TypedValue {
     Collection(OneOrMany<BTreeMap<String, TypedValue>>),
     /// The out-of-band `no-value`; write `no-value = true`.
     NoValue(bool),
+    /// The out-of-band `unknown`; write `unknown = true`.
+    Unknown(bool),
 }
 
 impl TypedValue {
@@ -118,6 +120,7 @@ impl TypedValue {
                 })
                 .collect::<Result<_, _>>()?,
             TypedValue::NoValue(_) => vec![Value::OutOfBand(ValueTag::NoValue)],
+            TypedValue::Unknown(_) => vec![Value::OutOfBand(ValueTag::UnknownValue)],
         })
     }
 }

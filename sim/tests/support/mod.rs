@@ -33,7 +33,10 @@ pub fn request(op: u16, id: u32, uri: &str) -> Message {
             tag: DelimiterTag::OperationAttributes,
             attributes: vec![
                 Attribute::new("attributes-charset", Value::Charset("utf-8".into())),
-                Attribute::new("attributes-natural-language", Value::NaturalLanguage("en".into())),
+                Attribute::new(
+                    "attributes-natural-language",
+                    Value::NaturalLanguage("en".into()),
+                ),
                 Attribute::new("printer-uri", Value::Uri(uri.into())),
                 Attribute::new("requesting-user-name", Value::Name("tester".into())),
             ],
@@ -57,12 +60,22 @@ pub struct HttpResponse {
 
 impl HttpResponse {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn ipp(&self) -> Message {
-        assert_eq!(self.status, 200, "HTTP status; body: {}", String::from_utf8_lossy(&self.body));
-        Message::parse(&self.body).expect("a well-formed IPP response").0
+        assert_eq!(
+            self.status,
+            200,
+            "HTTP status; body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        Message::parse(&self.body)
+            .expect("a well-formed IPP response")
+            .0
     }
 }
 
@@ -74,7 +87,14 @@ pub async fn read_response<S: AsyncRead + Unpin>(s: &mut S) -> HttpResponse {
         if let Some(end) = find(&buf, b"\r\n\r\n") {
             let head = String::from_utf8_lossy(&buf[..end]).to_string();
             let mut lines = head.split("\r\n");
-            let status: u16 = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+            let status: u16 = lines
+                .next()
+                .unwrap()
+                .split(' ')
+                .nth(1)
+                .unwrap()
+                .parse()
+                .unwrap();
             let headers: Vec<(String, String)> = lines
                 .filter_map(|l| l.split_once(':'))
                 .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
@@ -84,7 +104,9 @@ pub async fn read_response<S: AsyncRead + Unpin>(s: &mut S) -> HttpResponse {
                 buf = rest;
                 continue;
             }
-            let chunked = headers.iter().any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
+            let chunked = headers
+                .iter()
+                .any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
             let body = if chunked {
                 loop {
                     if let Some(b) = dechunk(&rest) {
@@ -108,10 +130,18 @@ pub async fn read_response<S: AsyncRead + Unpin>(s: &mut S) -> HttpResponse {
                 rest.truncate(len);
                 rest
             };
-            return HttpResponse { status, headers, body };
+            return HttpResponse {
+                status,
+                headers,
+                body,
+            };
         }
         let n = s.read(&mut tmp).await.unwrap();
-        assert!(n > 0, "connection closed before a response; got {:?}", String::from_utf8_lossy(&buf));
+        assert!(
+            n > 0,
+            "connection closed before a response; got {:?}",
+            String::from_utf8_lossy(&buf)
+        );
         buf.extend_from_slice(&tmp[..n]);
     }
 }
@@ -139,7 +169,11 @@ fn dechunk(b: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Write a POST of `body` with Content-Length and read the answer.
-pub async fn post<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, host: &str, body: &[u8]) -> HttpResponse {
+pub async fn post<S: AsyncRead + AsyncWrite + Unpin>(
+    s: &mut S,
+    host: &str,
+    body: &[u8],
+) -> HttpResponse {
     let head = format!(
         "POST /ipp/print HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/ipp\r\nContent-Length: {}\r\n\r\n",
         body.len()
@@ -164,10 +198,15 @@ pub fn status(m: &Message) -> u16 {
 
 /// The first value of an attribute anywhere in the response.
 pub fn find_attr<'a>(m: &'a Message, name: &str) -> Option<&'a Attribute> {
-    m.groups.iter().flat_map(|g| g.attributes.iter()).find(|a| a.name == name)
+    m.groups
+        .iter()
+        .flat_map(|g| g.attributes.iter())
+        .find(|a| a.name == name)
 }
 
 /// Bound a future in time so a hang fails the test instead of stalling it.
 pub async fn within<F: std::future::Future>(secs: u64, f: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(secs), f).await.expect("timed out")
+    tokio::time::timeout(Duration::from_secs(secs), f)
+        .await
+        .expect("timed out")
 }

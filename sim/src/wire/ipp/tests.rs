@@ -1178,7 +1178,11 @@ fn roundtrip_dir(dir: &Path) -> usize {
 fn fixture_round_trips() {
     let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/ipp/wire"));
     let n = roundtrip_dir(dir);
-    assert!(n >= 20, "expected the recorded fixtures under {}, found {n}", dir.display());
+    assert!(
+        n >= 20,
+        "expected the recorded fixtures under {}, found {n}",
+        dir.display()
+    );
     for f in ipp_files(dir) {
         let malformed = f.components().any(|c| c.as_os_str() == "malformed");
         let o = roundtrip_file(&f);
@@ -1189,7 +1193,11 @@ fn fixture_round_trips() {
                 f.display()
             );
         } else {
-            assert!(o.raw_error.is_none() && o.semantic_error.is_none(), "{}: {o:?}", f.display());
+            assert!(
+                o.raw_error.is_none() && o.semantic_error.is_none(),
+                "{}: {o:?}",
+                f.display()
+            );
         }
     }
 }
