@@ -23,6 +23,7 @@ const BACKEND_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// What one run of the backend did.
 pub struct BackendRun {
+    /// The backend's exit status (0 = CUPS_BACKEND_OK).
     pub status: ExitStatus,
     /// Everything it wrote to stderr.
     pub stderr: String,
@@ -45,14 +46,20 @@ impl BackendRun {
             .filter(|l| {
                 l.starts_with("ERROR:")
                     || (l.starts_with("STATE:")
-                        && l.split_whitespace().skip(1).any(|r| r.starts_with('+') && r.ends_with("-error")))
+                        && l.split_whitespace()
+                            .skip(1)
+                            .any(|r| r.starts_with('+') && r.ends_with("-error")))
             })
             .collect()
     }
 
     /// Its stderr without the (many) DEBUG lines, for failure messages.
     pub fn summary(&self) -> String {
-        self.stderr.lines().filter(|l| !l.starts_with("DEBUG:")).collect::<Vec<_>>().join("\n")
+        self.stderr
+            .lines()
+            .filter(|l| !l.starts_with("DEBUG:"))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -60,7 +67,10 @@ impl BackendRun {
 /// `alice`, titled `title`, to `device_uri`; waits at most two minutes.
 pub fn run_ipp_backend(device_uri: &str, file: &Path, content_type: &str) -> BackendRun {
     let backend = require_cups_backend("backend/ipp");
-    let workdir = tempfile::Builder::new().prefix("cups-backend-").tempdir().unwrap();
+    let workdir = tempfile::Builder::new()
+        .prefix("cups-backend-")
+        .tempdir()
+        .unwrap();
     let mut child = Command::new(&backend)
         .args(["1", "alice", "title", "1", ""])
         .arg(file)
@@ -91,13 +101,19 @@ pub fn run_ipp_backend(device_uri: &str, file: &Path, content_type: &str) -> Bac
         }
         thread::sleep(Duration::from_millis(50));
     };
-    BackendRun { status, stderr: reader.join().unwrap() }
+    BackendRun {
+        status,
+        stderr: reader.join().unwrap(),
+    }
 }
 
 /// Polls the printer with `Get-Jobs which-jobs=completed` (an inline
 /// ipptool test) until job `job_id` is listed, for at most 10 s.
 pub fn wait_job_completed(uri: &str, job_id: u32) -> Result<(), String> {
-    let dir = tempfile::Builder::new().prefix("ipptool-jobs-").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("ipptool-jobs-")
+        .tempdir()
+        .unwrap();
     fs::write(
         dir.path().join("completed.test"),
         r#"{
@@ -118,7 +134,16 @@ pub fn wait_job_completed(uri: &str, job_id: u32) -> Result<(), String> {
 "#,
     )
     .unwrap();
-    let args = ["-t", "-T", "5", "-d", &format!("job_id={job_id}"), uri, "completed.test"].map(String::from);
+    let args = [
+        "-t",
+        "-T",
+        "5",
+        "-d",
+        &format!("job_id={job_id}"),
+        uri,
+        "completed.test",
+    ]
+    .map(String::from);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let (stdout, stderr, _) = run_ipptool(dir.path(), &args);
@@ -127,7 +152,9 @@ pub fn wait_job_completed(uri: &str, job_id: u32) -> Result<(), String> {
             return Ok(());
         }
         if Instant::now() >= deadline {
-            return Err(format!("job {job_id} not completed after 10 s:\n{stdout}{stderr}"));
+            return Err(format!(
+                "job {job_id} not completed after 10 s:\n{stdout}{stderr}"
+            ));
         }
         thread::sleep(Duration::from_millis(200));
     }
@@ -136,7 +163,10 @@ pub fn wait_job_completed(uri: &str, job_id: u32) -> Result<(), String> {
 /// The SHA-256 of a file, hex.
 pub fn sha256_file(path: &Path) -> String {
     let bytes = fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Every regular file under `dir`, recursively.
@@ -144,7 +174,9 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(folder) = pending.pop() {
-        let Ok(entries) = fs::read_dir(&folder) else { continue };
+        let Ok(entries) = fs::read_dir(&folder) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             match entry.file_type() {

@@ -52,8 +52,11 @@ const SAMPLE_DOCUMENTS: &[(&str, &str)] = &[
 /// The outcome ipptool printed for one test.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
+    /// `[PASS]`
     Pass,
+    /// `[FAIL]`
     Fail,
+    /// `[SKIP]` (a `SKIP-IF-*` condition held)
     Skip,
 }
 
@@ -62,6 +65,7 @@ pub enum Outcome {
 pub struct TestResult {
     /// The test's NAME, cut to 68 characters by ipptool.
     pub name: String,
+    /// PASS, FAIL or SKIP.
     pub outcome: Outcome,
     /// For a FAIL, the reasons (`EXPECTED: …`, `status-code = …`); for a
     /// PASS, any `DISPLAY`ed attributes.
@@ -77,8 +81,11 @@ pub struct SuiteRun {
     pub uri: String,
     /// The command line, for messages.
     pub command: String,
+    /// One entry per result line, in order.
     pub tests: Vec<TestResult>,
+    /// ipptool's whole stdout.
     pub stdout: String,
+    /// ipptool's whole stderr (complaints about the test file land here).
     pub stderr: String,
     /// ipptool's exit code (informational only with `-I`).
     pub exit_code: Option<i32>,
@@ -117,8 +124,15 @@ pub struct SuiteOptions<'a> {
 /// `ipp-everywhere.test` the PWG raster samples (see `crate::samples`).
 pub fn prepare_workdir(file: &str, uri: &str) -> TempDir {
     let stock = Path::new(STOCK_DIR);
-    assert!(stock.join(file).is_file(), "{STOCK_DIR}/{file} not found: {}", peers::INSTALL_HINT);
-    let tmp = tempfile::Builder::new().prefix("ipptool-").tempdir().unwrap();
+    assert!(
+        stock.join(file).is_file(),
+        "{STOCK_DIR}/{file} not found: {}",
+        peers::INSTALL_HINT
+    );
+    let tmp = tempfile::Builder::new()
+        .prefix("ipptool-")
+        .tempdir()
+        .unwrap();
     let tests = tmp.path().join("ipptool");
     fs::create_dir_all(&tests).unwrap();
     // All .test files, so INCLUDE "ipp-2.0.test" and friends resolve.
@@ -195,11 +209,18 @@ pub fn run_ipptool(dir: &Path, args: &[String]) -> (String, String, Option<i32>)
         if Instant::now() >= deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("ipptool {} took longer than {RUN_TIMEOUT:?}; killed", args.join(" "));
+            panic!(
+                "ipptool {} took longer than {RUN_TIMEOUT:?}; killed",
+                args.join(" ")
+            );
         }
         thread::sleep(Duration::from_millis(50));
     };
-    (out_reader.join().unwrap(), err_reader.join().unwrap(), status.code())
+    (
+        out_reader.join().unwrap(),
+        err_reader.join().unwrap(),
+        status.code(),
+    )
 }
 
 /// Parses ipptool's `-t` output. Test lines look like
@@ -210,15 +231,27 @@ pub fn parse_results(stdout: &str) -> Vec<TestResult> {
     let mut last_was_result = false;
     for line in stdout.lines() {
         let trimmed = line.trim_end();
-        let outcome = [("[PASS]", Outcome::Pass), ("[FAIL]", Outcome::Fail), ("[SKIP]", Outcome::Skip)]
-            .into_iter()
-            .find(|(tag, _)| trimmed.ends_with(tag));
+        let outcome = [
+            ("[PASS]", Outcome::Pass),
+            ("[FAIL]", Outcome::Fail),
+            ("[SKIP]", Outcome::Skip),
+        ]
+        .into_iter()
+        .find(|(tag, _)| trimmed.ends_with(tag));
         if let Some((tag, outcome)) = outcome {
             let name = trimmed[..trimmed.len() - tag.len()].trim().to_string();
-            results.push(TestResult { name, outcome, details: Vec::new() });
+            results.push(TestResult {
+                name,
+                outcome,
+                details: Vec::new(),
+            });
             last_was_result = true;
         } else if line.starts_with("        ") && last_was_result {
-            results.last_mut().unwrap().details.push(line.trim().to_string());
+            results
+                .last_mut()
+                .unwrap()
+                .details
+                .push(line.trim().to_string());
         } else if !line.starts_with("        ") {
             // A file header, a progress line or the summary ends the details.
             last_was_result = false;
@@ -230,7 +263,10 @@ pub fn parse_results(stdout: &str) -> Vec<TestResult> {
 /// Asks the printer for some attributes with a small inline test and returns
 /// them as `name -> "v1,v2,…"` (ipptool's text form). Missing ones are absent.
 pub fn printer_attributes(uri: &str, names: &[&str]) -> BTreeMap<String, String> {
-    let dir = tempfile::Builder::new().prefix("ipptool-query-").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("ipptool-query-")
+        .tempdir()
+        .unwrap();
     let displays: String = names.iter().map(|n| format!("  DISPLAY {n}\n")).collect();
     let test = format!(
         "{{\n  NAME \"query\"\n  OPERATION Get-Printer-Attributes\n  GROUP operation-attributes-tag\n  \
@@ -278,14 +314,17 @@ impl Waiver {
         let name = test.name.as_str();
         self.file == file
             && self.applies_to.iter().any(|t| t == tool)
-            && (self.test == name || (name.chars().count() >= NAME_WIDTH && self.test.starts_with(name)))
+            && (self.test == name
+                || (name.chars().count() >= NAME_WIDTH && self.test.starts_with(name)))
             && self.covers_reasons(test)
     }
 
     /// True if every expectation the failure reports is one this waiver
     /// names (always true without `only_expectations`).
     fn covers_reasons(&self, test: &TestResult) -> bool {
-        let Some(allowed) = &self.only_expectations else { return true };
+        let Some(allowed) = &self.only_expectations else {
+            return true;
+        };
         test.details
             .iter()
             .filter(|d| d.starts_with("EXPECTED:") || d.starts_with("NOT EXPECTED:"))
@@ -296,6 +335,7 @@ impl Waiver {
 /// The waivers file as data.
 #[derive(Debug, Deserialize)]
 pub struct Waivers {
+    /// The `[[waiver]]` tables, in file order.
     #[serde(default, rename = "waiver")]
     pub waivers: Vec<Waiver>,
 }
@@ -309,7 +349,11 @@ impl Waivers {
         let waivers: Waivers =
             toml::from_str(&text).unwrap_or_else(|e| panic!("bad {}: {e}", path.display()));
         for w in &waivers.waivers {
-            assert!(!w.reason.trim().is_empty(), "waiver {:?} has no reason", w.test);
+            assert!(
+                !w.reason.trim().is_empty(),
+                "waiver {:?} has no reason",
+                w.test
+            );
         }
         waivers
     }
@@ -320,7 +364,11 @@ impl Waivers {
         let mut waived = Vec::new();
         let mut unwaived = Vec::new();
         for test in run.tests.iter().filter(|t| t.outcome == Outcome::Fail) {
-            match self.waivers.iter().find(|w| w.covers(tool, &run.file, test)) {
+            match self
+                .waivers
+                .iter()
+                .find(|w| w.covers(tool, &run.file, test))
+            {
                 Some(waiver) => waived.push((test, waiver)),
                 None => unwaived.push(test),
             }
@@ -331,7 +379,13 @@ impl Waivers {
             .filter(|w| w.file == run.file && w.applies_to.iter().any(|t| t == tool))
             .filter(|w| !waived.iter().any(|(_, used)| std::ptr::eq(*used, *w)))
             .collect();
-        Graded { tool: tool.to_string(), run, waived, unwaived, stale }
+        Graded {
+            tool: tool.to_string(),
+            run,
+            waived,
+            unwaived,
+            stale,
+        }
     }
 }
 
@@ -339,6 +393,7 @@ impl Waivers {
 pub struct Graded<'r, 'w> {
     /// `paperjam` or `ippeveprinter`.
     pub tool: String,
+    /// The run graded.
     pub run: &'r SuiteRun,
     /// Failures covered by a waiver, with it.
     pub waived: Vec<(&'r TestResult, &'w Waiver)>,
@@ -438,13 +493,19 @@ mod tests {
             Print-URI                                                            [SKIP]\n\n\
             Summary: 4 tests, 2 passed, 1 failed, 1 skipped\nScore: 75%\n";
         let results = parse_results(out);
-        let names: Vec<_> = results.iter().map(|r| (r.name.as_str(), r.outcome)).collect();
+        let names: Vec<_> = results
+            .iter()
+            .map(|r| (r.name.as_str(), r.outcome))
+            .collect();
         assert_eq!(
             names,
             [
                 ("Get-Printer-Attributes", Outcome::Pass),
                 ("Print-Job with copies", Outcome::Pass),
-                ("Send-Document missing last-document: Create-Job Operation", Outcome::Fail),
+                (
+                    "Send-Document missing last-document: Create-Job Operation",
+                    Outcome::Fail
+                ),
                 ("Print-URI", Outcome::Skip),
             ]
         );
@@ -491,11 +552,17 @@ mod tests {
         };
         let only_that = failure(
             "T",
-            &["EXPECTED: overrides-supported WITH-VALUE \"document-number\"", "GOT: x"],
+            &[
+                "EXPECTED: overrides-supported WITH-VALUE \"document-number\"",
+                "GOT: x",
+            ],
         );
         let more = failure(
             "T",
-            &["EXPECTED: overrides-supported WITH-VALUE \"document-number\"", "EXPECTED: printer-icons"],
+            &[
+                "EXPECTED: overrides-supported WITH-VALUE \"document-number\"",
+                "EXPECTED: printer-icons",
+            ],
         );
         assert!(waiver.covers("paperjam", "f.test", &only_that));
         assert!(!waiver.covers("paperjam", "f.test", &more));

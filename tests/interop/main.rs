@@ -20,6 +20,10 @@
 //! test with that hint. Run e.g.
 //! `cargo test --test interop ippeveprinter -- --test-threads=2`.
 
+// A test harness reports trouble by panicking, with a message: `unwrap` and
+// `expect` on setup steps (temp dirs, pipes) are the intended failure mode here.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod backend;
 mod ipptool;
 mod peers;
@@ -40,7 +44,11 @@ fn paperjam_suite(file: &str, version: Option<&str>) {
     let printer = Paperjam::start();
     let run = run_suite(
         &printer.uri,
-        &SuiteOptions { file, version, document: document(DEFAULT_DOCUMENT) },
+        &SuiteOptions {
+            file,
+            version,
+            document: document(DEFAULT_DOCUMENT),
+        },
     );
     let graded = waivers.grade("paperjam", &run);
     graded.report();
@@ -72,7 +80,11 @@ fn ippeveprinter_suite(file: &str, version: Option<&str>) {
     let printer = IppEvePrinter::start();
     let run = run_suite(
         &printer.uri(),
-        &SuiteOptions { file, version, document: document(DEFAULT_DOCUMENT) },
+        &SuiteOptions {
+            file,
+            version,
+            document: document(DEFAULT_DOCUMENT),
+        },
     );
     let graded = waivers.grade("ippeveprinter", &run);
     graded.report();
@@ -145,9 +157,20 @@ fn cups_ipp_backend_prints_pdf_to_paperjam() {
     let printer = Paperjam::start();
     let pdf = document(DEFAULT_DOCUMENT);
     let run = run_ipp_backend(&printer.uri, &pdf, "application/pdf");
-    assert!(run.status.success(), "ipp backend failed ({}):\n{}", run.status, run.summary());
-    assert!(run.error_lines().is_empty(), "ipp backend reported errors:\n{}", run.summary());
-    let job_id = run.job_id().unwrap_or_else(|| panic!("no job-id in the backend's log:\n{}", run.summary()));
+    assert!(
+        run.status.success(),
+        "ipp backend failed ({}):\n{}",
+        run.status,
+        run.summary()
+    );
+    assert!(
+        run.error_lines().is_empty(),
+        "ipp backend reported errors:\n{}",
+        run.summary()
+    );
+    let job_id = run
+        .job_id()
+        .unwrap_or_else(|| panic!("no job-id in the backend's log:\n{}", run.summary()));
     wait_job_completed(&printer.uri, job_id).unwrap_or_else(|e| panic!("{e}"));
     let want = sha256_file(&pdf);
     let spooled = files_under(&printer.spool);
@@ -166,14 +189,27 @@ fn cups_ipp_backend_prints_pdf_to_ippeveprinter() {
     let printer = IppEvePrinter::start();
     let pdf = document(DEFAULT_DOCUMENT);
     let run = run_ipp_backend(&printer.uri(), &pdf, "application/pdf");
-    assert!(run.status.success(), "ipp backend failed ({}):\n{}", run.status, run.summary());
-    assert!(run.error_lines().is_empty(), "ipp backend reported errors:\n{}", run.summary());
-    let job_id = run.job_id().unwrap_or_else(|| panic!("no job-id in the backend's log:\n{}", run.summary()));
+    assert!(
+        run.status.success(),
+        "ipp backend failed ({}):\n{}",
+        run.status,
+        run.summary()
+    );
+    assert!(
+        run.error_lines().is_empty(),
+        "ipp backend reported errors:\n{}",
+        run.summary()
+    );
+    let job_id = run
+        .job_id()
+        .unwrap_or_else(|| panic!("no job-id in the backend's log:\n{}", run.summary()));
     wait_job_completed(&printer.uri(), job_id).unwrap_or_else(|e| panic!("{e}"));
     // ippeveprinter -k keeps the document in its spool, byte for byte.
     let want = sha256_file(&pdf);
     assert!(
-        files_under(&printer.spool).iter().any(|f| sha256_file(f) == want),
+        files_under(&printer.spool)
+            .iter()
+            .any(|f| sha256_file(f) == want),
         "ippeveprinter's spool {} lacks the PDF",
         printer.spool.display()
     );

@@ -77,7 +77,11 @@ pub fn results_dir() -> PathBuf {
 /// A committed test document under `fixtures/documents/`; panics if it is missing.
 pub fn document(name: &str) -> PathBuf {
     let path = repo_root().join("fixtures/documents").join(name);
-    assert!(path.is_file(), "test document {} is missing", path.display());
+    assert!(
+        path.is_file(),
+        "test document {} is missing",
+        path.display()
+    );
     path
 }
 
@@ -141,7 +145,10 @@ impl ChildGuard {
         let child = command
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {name} ({command:?}): {e}"));
-        ChildGuard { name: name.to_string(), child }
+        ChildGuard {
+            name: name.to_string(),
+            child,
+        }
     }
 
     /// The exit status if the process has already ended.
@@ -161,6 +168,7 @@ impl Drop for ChildGuard {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+        // PAPERJAM_INTEROP_VERBOSE=1 shows each stop, to debug leftovers.
         if std::env::var_os("PAPERJAM_INTEROP_VERBOSE").is_some() {
             eprintln!("stopped {} (pid {})", self.name, self.child.id());
         }
@@ -240,19 +248,23 @@ impl PrivateDbus {
         let config = dir.join("system.conf");
         fs::write(&config, config_text).expect("cannot write dbus config");
         let log = dir.join("dbus-daemon.log");
+        let log_file = File::create(&log).expect("cannot create the dbus log");
         let mut daemon = ChildGuard::spawn(
             "dbus-daemon",
             Command::new(daemon_path)
                 .arg(format!("--config-file={}", config.display()))
                 .arg("--nofork")
                 .stdin(Stdio::null())
-                .stdout(File::create(&log).expect("cannot create dbus log"))
-                .stderr(File::create(dir.join("dbus-daemon.err")).expect("cannot create dbus log")),
+                .stdout(log_file.try_clone().expect("cannot clone the dbus log"))
+                .stderr(log_file),
         );
         poll_until("its socket", &mut daemon, &log, STARTUP_TIMEOUT, || {
             socket.exists().then_some(())
         });
-        PrivateDbus { address: format!("unix:path={}", socket.display()), _daemon: daemon }
+        PrivateDbus {
+            address: format!("unix:path={}", socket.display()),
+            _daemon: daemon,
+        }
     }
 }
 
@@ -280,7 +292,10 @@ impl IppEvePrinter {
     /// A port taken in the meantime by someone else is retried on a new port.
     pub fn start() -> IppEvePrinter {
         let program = require_tool("ippeveprinter");
-        let dir = tempfile::Builder::new().prefix("ippeveprinter-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("ippeveprinter-")
+            .tempdir()
+            .unwrap();
         let dbus = PrivateDbus::start(dir.path());
         let spool = dir.path().join("spool");
         fs::create_dir_all(&spool).unwrap();
@@ -291,7 +306,16 @@ impl IppEvePrinter {
             let mut printer = ChildGuard::spawn(
                 "ippeveprinter",
                 Command::new(&program)
-                    .args(["-p", &port.to_string(), "-r", "off", "-n", "localhost", "-k", "-d"])
+                    .args([
+                        "-p",
+                        &port.to_string(),
+                        "-r",
+                        "off",
+                        "-n",
+                        "localhost",
+                        "-k",
+                        "-d",
+                    ])
                     .arg(&spool)
                     .args(["-c", "/bin/true", "-2", "-f"])
                     .arg("application/pdf,image/jpeg,image/pwg-raster,image/urf")
@@ -327,12 +351,27 @@ impl IppEvePrinter {
                 );
             }
             let uri = format!("ipp://127.0.0.1:{port}/ipp/print");
-            poll_until("printer-up-time > 0", &mut printer, &log, STARTUP_TIMEOUT, || {
-                let attrs = crate::ipptool::printer_attributes(&uri, &["printer-up-time"]);
-                let up = attrs.get("printer-up-time").and_then(|v| v.parse::<i64>().ok());
-                (up.unwrap_or(0) > 0).then_some(())
-            });
-            return IppEvePrinter { _printer: printer, port, spool, log, _dbus: dbus, _dir: dir };
+            poll_until(
+                "printer-up-time > 0",
+                &mut printer,
+                &log,
+                STARTUP_TIMEOUT,
+                || {
+                    let attrs = crate::ipptool::printer_attributes(&uri, &["printer-up-time"]);
+                    let up = attrs
+                        .get("printer-up-time")
+                        .and_then(|v| v.parse::<i64>().ok());
+                    (up.unwrap_or(0) > 0).then_some(())
+                },
+            );
+            return IppEvePrinter {
+                _printer: printer,
+                port,
+                spool,
+                log,
+                _dbus: dbus,
+                _dir: dir,
+            };
         }
         unreachable!("the loop returns or panics")
     }
@@ -341,7 +380,6 @@ impl IppEvePrinter {
     pub fn uri(&self) -> String {
         format!("ipp://127.0.0.1:{}/ipp/print", self.port)
     }
-
 }
 
 /// `paperjam serve` on an ephemeral port, with a spool folder of its own.
@@ -356,17 +394,17 @@ impl IppEvePrinter {
 /// ```
 ///
 /// and the first line starting with `ipp://` means it is ready to accept
-/// requests. Other stdout lines are ignored; stderr goes to a log file that
-/// failure messages quote.
+/// requests. Other stdout lines are kept (see [`Paperjam::ipps_uri`]); stderr
+/// goes to a log file that failure messages quote.
 pub struct Paperjam {
     /// Held for its `Drop`, which stops the server.
     _server: ChildGuard,
     /// The first `ipp://` URI it printed.
     pub uri: String,
-    /// The `ipps://` URI, if it printed one before the `ipp://` line
-    /// (for IPPS tests; none use it yet).
-    #[allow(dead_code)]
-    pub ipps_uri: Option<String>,
+    /// The stdout lines read so far, other than the `ipp://` one.
+    stdout_seen: Vec<String>,
+    /// Further stdout lines, from the reader thread.
+    stdout_lines: mpsc::Receiver<String>,
     /// The spool folder given with `--spool`.
     pub spool: PathBuf,
     /// Its stderr log.
@@ -383,8 +421,15 @@ impl Paperjam {
     /// Like [`Paperjam::start`], with `extra` flags appended.
     pub fn start_with(extra: &[&str]) -> Paperjam {
         let binary = PathBuf::from(env!("CARGO_BIN_EXE_paperjam"));
-        assert!(binary.is_file(), "paperjam binary {} not built", binary.display());
-        let dir = tempfile::Builder::new().prefix("paperjam-").tempdir().unwrap();
+        assert!(
+            binary.is_file(),
+            "paperjam binary {} not built",
+            binary.display()
+        );
+        let dir = tempfile::Builder::new()
+            .prefix("paperjam-")
+            .tempdir()
+            .unwrap();
         let spool = dir.path().join("spool");
         fs::create_dir_all(&spool).unwrap();
         let log = dir.path().join("paperjam.stderr.log");
@@ -400,7 +445,8 @@ impl Paperjam {
         );
         let stdout = server.child_mut().stdout.take().expect("stdout is piped");
         // A reader thread forwards stdout lines and keeps draining the pipe
-        // after the receiver is gone, so paperjam never blocks on a full pipe.
+        // (ignoring send errors once the receiver is gone), so paperjam never
+        // blocks on a full pipe.
         let (lines_tx, lines_rx) = mpsc::channel::<String>();
         thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
@@ -410,7 +456,6 @@ impl Paperjam {
         });
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         let mut seen = Vec::new();
-        let mut ipps_uri = None;
         let uri = loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
             match lines_rx.recv_timeout(remaining) {
@@ -418,9 +463,6 @@ impl Paperjam {
                     let line = line.trim().to_string();
                     if line.starts_with("ipp://") {
                         break line;
-                    }
-                    if line.starts_with("ipps://") {
-                        ipps_uri = Some(line.clone());
                     }
                     seen.push(line);
                 }
@@ -442,7 +484,35 @@ impl Paperjam {
                 ),
             }
         };
-        Paperjam { _server: server, uri, ipps_uri, spool, log, _dir: dir }
+        Paperjam {
+            _server: server,
+            uri,
+            stdout_seen: seen,
+            stdout_lines: lines_rx,
+            spool,
+            log,
+            _dir: dir,
+        }
+    }
+
+    /// The `ipps://` URI it printed (before or, within 5 s, after the
+    /// `ipp://` line); panics if there is none, e.g. with `--no-tls`.
+    #[allow(dead_code)] // for IPPS tests; none use it yet
+    pub fn ipps_uri(&mut self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(uri) = self.stdout_seen.iter().find(|l| l.starts_with("ipps://")) {
+                return uri.clone();
+            }
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            match self.stdout_lines.recv_timeout(remaining) {
+                Ok(line) => self.stdout_seen.push(line.trim().to_string()),
+                Err(_) => panic!(
+                    "paperjam serve printed no ipps:// URI; stdout: {:?}",
+                    self.stdout_seen
+                ),
+            }
+        }
     }
 }
 

@@ -41,10 +41,12 @@ pub struct Sample {
 pub fn samples_named_in(test_text: &str) -> Vec<Sample> {
     let mut samples: Vec<Sample> = Vec::new();
     for token in test_text.split_whitespace() {
-        if !token.starts_with("pwg-raster-samples-") || samples.iter().any(|s| s.relative == token) {
+        if !token.starts_with("pwg-raster-samples-") || samples.iter().any(|s| s.relative == token)
+        {
             continue;
         }
-        samples.push(parse_sample(token).unwrap_or_else(|| panic!("unexpected sample name {token}")));
+        samples
+            .push(parse_sample(token).unwrap_or_else(|| panic!("unexpected sample name {token}")));
     }
     samples
 }
@@ -53,7 +55,12 @@ pub fn samples_named_in(test_text: &str) -> Vec<Sample> {
 /// (with `-` for `_` in the type).
 fn parse_sample(relative: &str) -> Option<Sample> {
     let mut parts = relative.split('/');
-    let dpi: u32 = parts.next()?.strip_prefix("pwg-raster-samples-")?.strip_suffix("dpi")?.parse().ok()?;
+    let dpi: u32 = parts
+        .next()?
+        .strip_prefix("pwg-raster-samples-")?
+        .strip_suffix("dpi")?
+        .parse()
+        .ok()?;
     let dashed_type = parts.next()?;
     let file = parts.next()?;
     let picture = file.strip_suffix(&format!("-{dashed_type}-{dpi}dpi.pwg"))?;
@@ -68,14 +75,14 @@ fn parse_sample(relative: &str) -> Option<Sample> {
 /// Ghostscript's `cupsColorSpace` and `cupsBitsPerColor` for a PWG type.
 fn gs_color(raster_type: &str) -> Option<(u32, u32)> {
     Some(match raster_type {
-        "black_1" => (3, 1),   // CUPS_CSPACE_K
-        "sgray_8" => (18, 8),  // CUPS_CSPACE_SW
+        "black_1" => (3, 1),  // CUPS_CSPACE_K
+        "sgray_8" => (18, 8), // CUPS_CSPACE_SW
         "sgray_16" => (18, 16),
-        "srgb_8" => (19, 8),   // CUPS_CSPACE_SRGB
+        "srgb_8" => (19, 8), // CUPS_CSPACE_SRGB
         "srgb_16" => (19, 16),
         "adobe-rgb_8" => (20, 8), // CUPS_CSPACE_ADOBERGB
         "adobe-rgb_16" => (20, 16),
-        "cmyk_8" => (6, 8),    // CUPS_CSPACE_CMYK
+        "cmyk_8" => (6, 8), // CUPS_CSPACE_CMYK
         "cmyk_16" => (6, 16),
         _ => return None,
     })
@@ -107,10 +114,16 @@ pub fn provide_pwg_raster_samples(test_file: &Path, dir: &Path, uri: &str) {
     let samples = samples_named_in(&text);
     let attrs = printer_attributes(
         uri,
-        &["pwg-raster-document-resolution-supported", "pwg-raster-document-type-supported"],
+        &[
+            "pwg-raster-document-resolution-supported",
+            "pwg-raster-document-type-supported",
+        ],
     );
     let listed = |name: &str| -> Vec<String> {
-        attrs.get(name).map(|v| v.split(',').map(|s| s.trim().to_string()).collect()).unwrap_or_default()
+        attrs
+            .get(name)
+            .map(|v| v.split(',').map(|s| s.trim().to_string()).collect())
+            .unwrap_or_default()
     };
     let resolutions = listed("pwg-raster-document-resolution-supported");
     let types = listed("pwg-raster-document-type-supported");
@@ -138,7 +151,9 @@ pub fn provide_pwg_raster_samples(test_file: &Path, dir: &Path, uri: &str) {
 /// Written to a temporary name and renamed, so parallel tests never see a
 /// half-written file.
 fn cached_sample(sample: &Sample) -> PathBuf {
-    let cached = peers::peers_dir().join("pwg-raster-samples").join(&sample.relative);
+    let cached = peers::peers_dir()
+        .join("pwg-raster-samples")
+        .join(&sample.relative);
     if cached.is_file() {
         return cached;
     }
@@ -148,7 +163,13 @@ fn cached_sample(sample: &Sample) -> PathBuf {
     let (color_space, bits) = gs_color(&sample.raster_type).unwrap();
     let (doc, page_args) = gs_source(&sample.picture);
     let output = Command::new(gs)
-        .args(["-q", "-dSAFER", "-dNOPAUSE", "-dBATCH", "-sDEVICE=pwgraster"])
+        .args([
+            "-q",
+            "-dSAFER",
+            "-dNOPAUSE",
+            "-dBATCH",
+            "-sDEVICE=pwgraster",
+        ])
         .arg(format!("-r{}", sample.dpi))
         .arg(format!("-dcupsColorSpace={color_space}"))
         .arg(format!("-dcupsBitsPerColor={bits}"))
@@ -180,11 +201,13 @@ mod tests {
         let samples = samples_named_in(&text);
         assert_eq!(samples.len(), 144);
         assert!(samples.iter().all(|s| gs_color(&s.raster_type).is_some()));
-        let first = parse_sample("pwg-raster-samples-150dpi/black-1/color.jpg-4x6-black-1-150dpi.pwg");
+        let first =
+            parse_sample("pwg-raster-samples-150dpi/black-1/color.jpg-4x6-black-1-150dpi.pwg");
         assert_eq!(
             first,
             Some(Sample {
-                relative: "pwg-raster-samples-150dpi/black-1/color.jpg-4x6-black-1-150dpi.pwg".into(),
+                relative: "pwg-raster-samples-150dpi/black-1/color.jpg-4x6-black-1-150dpi.pwg"
+                    .into(),
                 dpi: 150,
                 raster_type: "black_1".into(),
                 picture: "color.jpg-4x6".into(),
