@@ -81,6 +81,9 @@ struct ServeArgs {
     /// Most connections served at once.
     #[arg(long, default_value_t = Limits::default().max_connections)]
     max_connections: usize,
+    /// Send IPP responses to HTTP/1.1 clients with chunked transfer encoding.
+    #[arg(long)]
+    chunked_responses: bool,
     /// Seconds a connection may stay silent before it is closed.
     #[arg(long, default_value_t = Limits::default().idle_timeout.as_secs())]
     idle_timeout: u64,
@@ -152,6 +155,7 @@ fn serve(args: ServeArgs) -> ExitCode {
     cfg.ipp_port = args.ipp_port;
     cfg.spool = args.spool;
     cfg.speed = args.speed;
+    cfg.chunked_responses = args.chunked_responses;
     cfg.limits = Limits {
         max_request_bytes: args.max_request_bytes,
         max_document_bytes: args.max_document_bytes,

@@ -494,3 +494,23 @@ async fn graceful_shutdown_writes_a_consistent_manifest() {
     assert!(manifest.contains("aborted"), "{manifest}");
     assert!(manifest.contains(&hex(&data)), "{manifest}");
 }
+
+#[tokio::test]
+async fn chunked_responses_when_asked_for() {
+    let mut cfg = paperjam_sim::net::ServerConfig::new(std::sync::Arc::new(
+        paperjam_sim::profile::Profile::default_profile().unwrap(),
+    ));
+    cfg.ipp_port = 0;
+    cfg.tls = TlsSource::Off;
+    cfg.chunked_responses = true;
+    let srv = paperjam_sim::net::server::start(cfg).await.unwrap();
+    let addr = srv.ipp_addr;
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let body = request(Operation::GetPrinterAttributes.raw(), 1, &uri(addr))
+        .to_bytes()
+        .unwrap();
+    let r = within(10, post(&mut s, &addr.to_string(), &body)).await;
+    assert_eq!(r.header("transfer-encoding"), Some("chunked"));
+    assert!(r.header("content-length").is_none());
+    assert_eq!(r.ipp().code, Status::Ok.raw());
+}

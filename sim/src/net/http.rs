@@ -23,6 +23,62 @@ use super::server::Shared;
 
 type Resp = Response<Full<Bytes>>;
 
+/// A body sent with `Transfer-Encoding: chunked`: it has no length up front, so
+/// hyper frames it in chunks of at most `chunk` bytes.
+#[derive(Debug)]
+pub struct ChunkedBody {
+    data: Bytes,
+    chunk: usize,
+}
+
+impl hyper::body::Body for ChunkedBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        if self.data.is_empty() {
+            return std::task::Poll::Ready(None);
+        }
+        let n = self.chunk.min(self.data.len());
+        let part = self.data.split_to(n);
+        std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(part))))
+    }
+}
+
+/// What the server sends: a body with a Content-Length, or a chunked one.
+pub type Body = http_body_util::Either<Full<Bytes>, ChunkedBody>;
+
+/// Serve one HTTP request; with `chunked`, HTTP/1.1 clients get IPP responses
+/// in chunked transfer encoding instead of with a Content-Length.
+pub async fn serve(
+    req: Request<Incoming>,
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    local: Option<SocketAddr>,
+    tls: bool,
+) -> Response<Body> {
+    let chunk = shared.chunked_responses && req.version() == http::Version::HTTP_11;
+    let resp = serve_http(req, shared, peer, local, tls).await;
+    if !chunk {
+        return resp.map(http_body_util::Either::Left);
+    }
+    let (mut parts, body) = resp.into_parts();
+    // A Full body yields its one frame at once.
+    let data = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(
+        parts,
+        http_body_util::Either::Right(ChunkedBody { data, chunk: 4096 }),
+    )
+}
+
 fn plain(status: StatusCode, text: impl Into<String>) -> Resp {
     let mut r = Response::new(Full::new(Bytes::from(text.into() + "\n")));
     *r.status_mut() = status;

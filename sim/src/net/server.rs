@@ -16,7 +16,7 @@ use crate::ipp::IppCore;
 use crate::model::{Clock, Printer, SimTime, Speed, Spool};
 use crate::profile::Profile;
 
-use super::http::serve_http;
+use super::http::serve;
 use super::limits::Limits;
 use super::tls;
 
@@ -56,6 +56,8 @@ pub struct ServerConfig {
     pub tls: TlsSource,
     /// Unix time (ms) the printer is switched on at; `None` reads the OS clock once.
     pub boot_unix_ms: Option<i64>,
+    /// Send IPP responses to HTTP/1.1 clients chunked rather than with a Content-Length.
+    pub chunked_responses: bool,
 }
 
 impl ServerConfig {
@@ -70,6 +72,7 @@ impl ServerConfig {
             limits: Limits::default(),
             tls: TlsSource::SelfSigned,
             boot_unix_ms: None,
+            chunked_responses: false,
         }
     }
 }
@@ -105,6 +108,8 @@ pub struct Shared {
     pub limits: Limits,
     started: Instant,
     wake: Notify,
+    /// Send responses chunked to HTTP/1.1 clients.
+    pub chunked_responses: bool,
 }
 
 impl Shared {
@@ -169,6 +174,7 @@ impl PrinterHandle {
             limits,
             started: Instant::now(),
             wake: Notify::new(),
+            chunked_responses: false,
         })))
     }
 
@@ -298,6 +304,7 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
         limits: cfg.limits.clone(),
         started: Instant::now(),
         wake: Notify::new(),
+        chunked_responses: cfg.chunked_responses,
     });
     let (tx, rx) = watch::channel(false);
     let task = tokio::spawn(run(listener, shared.clone(), tls_config.clone(), rx));
@@ -406,7 +413,7 @@ async fn serve_http_conn<I>(
     let svc_shared = shared.clone();
     let svc = hyper::service::service_fn(move |req| {
         let s = svc_shared.clone();
-        async move { Ok::<_, std::convert::Infallible>(serve_http(req, s, peer, local, tls).await) }
+        async move { Ok::<_, std::convert::Infallible>(serve(req, s, peer, local, tls).await) }
     });
     let conn = http1::Builder::new()
         .timer(TokioTimer::new())
