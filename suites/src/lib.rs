@@ -1,5 +1,27 @@
 //! # paperjam-suites — the conformance runner and grader
 //!
-//! Talks to a target only through its protocols and grades what it hears,
-//! clause by clause. The runner, its IPP suite and its reports arrive with
-//! issue #3; this crate is the place they live.
+//! Talks to a target only through its protocols, exactly as a real client
+//! would, and grades what it hears, clause by clause:
+//! - [`spec`]: the scripted-session format (TOML cases under `suites/<protocol>/`);
+//! - [`attrs`]: the text notations for attributes and raw messages;
+//! - [`client`]: a raw HTTP/1.x client for `ipp://` and `ipps://` targets;
+//! - [`runner`]: runs cases, checks answers, keeps the evidence;
+//! - [`grade`]: outcomes, findings, evidence;
+//! - [`report`]: the versioned JSON report and its summaries.
+
+pub mod attrs;
+pub mod client;
+pub mod grade;
+pub mod report;
+pub mod runner;
+pub mod spec;
+
+/// The folder of the IPP suite in this repository.
+pub fn ipp_suite_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ipp")
+}
+
+/// The folder of test documents in this repository.
+pub fn documents_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/documents")
+}
