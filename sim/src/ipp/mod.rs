@@ -9,6 +9,7 @@ pub mod attributes;
 pub mod codes;
 pub mod documents;
 pub mod jobs;
+pub mod quirks;
 pub mod request;
 pub mod service;
 pub mod subscriptions;

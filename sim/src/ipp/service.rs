@@ -101,6 +101,13 @@ pub struct DocumentPlan {
     unsupported: Vec<Attribute>,
 }
 
+impl DocumentPlan {
+    /// The operation that carries the document.
+    pub fn operation(&self) -> Operation {
+        self.op
+    }
+}
+
 /// The IPP side of one virtual printer.
 #[derive(Debug)]
 pub struct IppCore {

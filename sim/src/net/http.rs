@@ -90,7 +90,20 @@ fn plain(status: StatusCode, text: impl Into<String>) -> Resp {
 }
 
 fn ipp_response(m: &Message) -> Resp {
-    match m.to_bytes() {
+    ipp_bytes(m.to_bytes())
+}
+
+/// Encode a response to `op` with the server's quirks applied.
+fn quirky(shared: &Shared, m: &Message, op: u16) -> Resp {
+    ipp_bytes(crate::ipp::quirks::encode(
+        m,
+        crate::ipp::Operation::from_raw(op),
+        &shared.quirks,
+    ))
+}
+
+fn ipp_bytes(bytes: Result<Vec<u8>, crate::wire::ipp::WireError>) -> Resp {
+    match bytes {
         Ok(b) => {
             let mut r = Response::new(Full::new(Bytes::from(b)));
             r.headers_mut().insert(
@@ -242,7 +255,7 @@ async fn post_ipp(
                     match outcome {
                         Outcome::Respond(m) => {
                             tracing::debug!(%peer, op = msg.code, status = m.code, "ipp");
-                            return ipp_response(&m);
+                            return quirky(&shared, &m, msg.code);
                         }
                         Outcome::Document(plan) => {
                             let w = match shared.spool.writer(
@@ -381,13 +394,14 @@ fn fail_plan(
     e: SpoolError,
     ep: &Endpoint,
 ) -> Resp {
+    let op = plan.operation().raw();
     let now = shared.now();
     let m = {
         let mut p = shared.printer();
         shared.core.finish_document(&mut p, plan, Err(e), ep, now)
     };
     shared.poke();
-    ipp_response(&m)
+    quirky(shared, &m, op)
 }
 
 fn finish(
@@ -414,12 +428,13 @@ fn finish(
                 }
             };
             let now = shared.now();
+            let op = plan.operation().raw();
             let m = {
                 let mut p = shared.printer();
                 shared.core.finish_document(&mut p, *plan, stored, ep, now)
             };
             shared.poke();
-            ipp_response(&m)
+            quirky(shared, &m, op)
         }
     }
 }

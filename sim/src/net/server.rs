@@ -58,6 +58,8 @@ pub struct ServerConfig {
     pub boot_unix_ms: Option<i64>,
     /// Send IPP responses to HTTP/1.1 clients chunked rather than with a Content-Length.
     pub chunked_responses: bool,
+    /// Built-in misbehaviour (negative controls for the grader).
+    pub quirks: Vec<crate::ipp::quirks::Quirk>,
 }
 
 impl ServerConfig {
@@ -73,6 +75,7 @@ impl ServerConfig {
             tls: TlsSource::SelfSigned,
             boot_unix_ms: None,
             chunked_responses: false,
+            quirks: Vec::new(),
         }
     }
 }
@@ -110,6 +113,8 @@ pub struct Shared {
     wake: Notify,
     /// Send responses chunked to HTTP/1.1 clients.
     pub chunked_responses: bool,
+    /// Built-in misbehaviour applied to IPP responses.
+    pub quirks: Vec<crate::ipp::quirks::Quirk>,
 }
 
 impl Shared {
@@ -175,6 +180,7 @@ impl PrinterHandle {
             started: Instant::now(),
             wake: Notify::new(),
             chunked_responses: false,
+            quirks: Vec::new(),
         })))
     }
 
@@ -305,6 +311,7 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
         started: Instant::now(),
         wake: Notify::new(),
         chunked_responses: cfg.chunked_responses,
+        quirks: cfg.quirks.clone(),
     });
     let (tx, rx) = watch::channel(false);
     let task = tokio::spawn(run(listener, shared.clone(), tls_config.clone(), rx));
