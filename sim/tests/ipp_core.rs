@@ -1,6 +1,8 @@
 //! The IPP core driven directly, with no socket and a clock the test chooses:
 //! the sans-IO contract of `IppCore::handle` / `finish_document`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::sync::Arc;
@@ -8,7 +10,6 @@ use std::sync::Arc;
 use paperjam_sim::ipp::{Endpoint, IppCore, Operation, Outcome, Status};
 use paperjam_sim::model::{Clock, JobState, Printer, SimTime, Speed, Spool};
 use paperjam_sim::profile::Profile;
-use paperjam_sim::wire::coding::Coding;
 use paperjam_sim::wire::ipp::{Attribute, DelimiterTag, Group, Message, Value, ValueTag};
 use support::{find_attr, request, with_op};
 
@@ -269,5 +270,26 @@ fn create_job_send_document_and_hold_release() {
         Status::NotPossible.raw(),
         "a closed job takes no more documents"
     );
-    let _ = Coding::None;
+}
+
+/// RFC 8011 §4.1.8 and PWG 5100.12: the versions answered and the ones refused.
+#[rstest::rstest]
+#[case((1, 1), Status::Ok)]
+#[case((2, 0), Status::Ok)]
+#[case((2, 1), Status::Ok)]
+#[case((2, 2), Status::Ok)]
+#[case((1, 0), Status::VersionNotSupported)]
+#[case((0, 0), Status::VersionNotSupported)]
+#[case((2, 3), Status::VersionNotSupported)]
+#[case((3, 0), Status::VersionNotSupported)]
+fn versions(#[case] version: (u8, u8), #[case] want: Status) {
+    let mut r = rig();
+    let mut m = request(Operation::GetPrinterAttributes.raw(), 1, URI);
+    m.version = version;
+    let resp = r.send(&m, b"", SimTime(0));
+    assert_eq!(resp.code, want.raw(), "{version:?}");
+    // The answer is well-formed and, for a supported version, at that version.
+    if want == Status::Ok {
+        assert_eq!(resp.version, version);
+    }
 }

@@ -1,7 +1,7 @@
 //! The printer's attributes as IPP shows them: the static part built once from
 //! the profile, the live part from the printer model at each request.
 
-use crate::model::{Printer, PrinterState};
+use crate::model::Printer;
 use crate::profile::{MediaSize, Profile};
 use crate::wire::ipp::{Attribute, Value};
 
@@ -603,7 +603,6 @@ pub fn live_attributes(p: &Printer, ep: &Endpoint) -> Vec<Attribute> {
             .collect(),
     ));
     a.push(text("printer-message-from-operator", &p.operator_message));
-    let _ = PrinterState::Idle;
     a
 }
 

@@ -218,10 +218,10 @@ impl IppCore {
         }
         let r = match c.op {
             Operation::PrintJob => {
-                return self.print_or_validate(p, req, &c, ep, now, true, unsupported)
+                return self.print_or_validate(p, req, &c, now, true, unsupported)
             }
             Operation::ValidateJob => {
-                return self.print_or_validate(p, req, &c, ep, now, false, unsupported)
+                return self.print_or_validate(p, req, &c, now, false, unsupported)
             }
             Operation::CreateJob => self.create_job(p, req, &c, ep, now, &mut unsupported),
             Operation::SendDocument => return self.send_document(p, req, &c, now, unsupported),
@@ -461,7 +461,6 @@ impl IppCore {
         p: &mut Printer,
         req: &Message,
         c: &Checked<'_>,
-        ep: &Endpoint,
         now: SimTime,
         print: bool,
         mut unsupported: Vec<Attribute>,
@@ -504,7 +503,6 @@ impl IppCore {
         let number = match p.begin_document(id, now) {
             Ok(n) => n,
             Err(e) => {
-                let _ = ep;
                 return Outcome::Respond(reject(
                     req,
                     Rejection::new(Status::InternalError, e.to_string()),

@@ -191,6 +191,7 @@ impl IppCore {
         }
         let mut m = response(req.version, Status::Ok, req.request_id, "OK");
         let mut any_ok = false;
+        let mut refused: Vec<Attribute> = Vec::new();
         for g in groups {
             let mut out = Vec::new();
             let mut failed: Option<(Status, Attribute)> = None;
@@ -265,7 +266,7 @@ impl IppCore {
                         "notify-status-code",
                         Value::Enum(i32::from(status.raw())),
                     ));
-                    let _ = attr;
+                    refused.push(attr);
                 }
                 None => {
                     let mut s = Subscription::new(events, job, &c.user, lease);
@@ -289,6 +290,16 @@ impl IppCore {
                 tag: DelimiterTag::SubscriptionAttributes,
                 attributes: out,
             });
+        }
+        if !refused.is_empty() {
+            // The attributes that made a group fail (RFC 3995 §11.1.5).
+            m.groups.insert(
+                1,
+                Group {
+                    tag: DelimiterTag::UnsupportedAttributes,
+                    attributes: refused,
+                },
+            );
         }
         if !any_ok {
             m.code = Status::AttributesOrValuesNotSupported.raw();

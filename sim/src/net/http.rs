@@ -306,7 +306,8 @@ async fn post_ipp(
         }
         let frame = match tokio::time::timeout(limits.idle_timeout, body.frame()).await {
             Err(_) => {
-                let r = finish(
+                // Record the document as failed (the job is aborted); the client gets a 408.
+                drop(finish(
                     &shared,
                     stage,
                     Err(SpoolError::Io {
@@ -317,8 +318,7 @@ async fn post_ipp(
                         ),
                     }),
                     &ep,
-                );
-                let _ = r;
+                ));
                 return plain(
                     StatusCode::REQUEST_TIMEOUT,
                     format!(
