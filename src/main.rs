@@ -25,6 +25,8 @@ struct Cli {
 enum Command {
     /// Run a virtual printer (IPP and IPPS on one port) until Ctrl-C.
     Serve(ServeArgs),
+    /// Grade a printer: run a conformance suite against it and write reports.
+    Test(test_cmd::TestArgs),
     /// Printer profiles.
     Profile {
         #[command(subcommand)]
@@ -81,6 +83,11 @@ struct ServeArgs {
     /// Most connections served at once.
     #[arg(long, default_value_t = Limits::default().max_connections)]
     max_connections: usize,
+    /// Misbehave on purpose (repeatable): wrong-request-id, wrong-version,
+    /// missing-required-attribute, reordered-operation-group, dropped-end-tag;
+    /// `NAME@Operation-Name` limits it to one operation.
+    #[arg(long = "quirk", value_name = "NAME[@OPERATION]")]
+    quirks: Vec<paperjam_sim::ipp::quirks::Quirk>,
     /// Send IPP responses to HTTP/1.1 clients with chunked transfer encoding.
     #[arg(long)]
     chunked_responses: bool,
@@ -101,6 +108,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => serve(args),
         Command::Profile { command } => profile(command),
+        Command::Test(args) => test_cmd::run(args),
     }
 }
 
@@ -156,6 +164,7 @@ fn serve(args: ServeArgs) -> ExitCode {
     cfg.spool = args.spool;
     cfg.speed = args.speed;
     cfg.chunked_responses = args.chunked_responses;
+    cfg.quirks = args.quirks;
     cfg.limits = Limits {
         max_request_bytes: args.max_request_bytes,
         max_document_bytes: args.max_document_bytes,
@@ -203,4 +212,516 @@ fn serve(args: ServeArgs) -> ExitCode {
         running.shutdown(Duration::from_secs(10)).await;
         ExitCode::SUCCESS
     })
+}
+
+/// `paperjam test`: grade a printer against a suite and write reports.
+mod test_cmd {
+    use std::collections::VecDeque;
+    use std::io::IsTerminal as _;
+    use std::net::IpAddr;
+    use std::path::PathBuf;
+    use std::process::ExitCode;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use clap::ValueEnum;
+    use indicatif::{ProgressBar, ProgressStyle};
+    use paperjam_suites::client::{Connection, TargetUri};
+    use paperjam_suites::grade::{CaseResult, Outcome};
+    use paperjam_suites::report::{html, junit, markdown, Report};
+    use paperjam_suites::runner::{value_text, RunOptions, Runner};
+    use paperjam_suites::spec::{load_dir, Case, Level};
+
+    /// Flags of `paperjam test`.
+    #[derive(clap::Args, Debug)]
+    #[command(after_help = "\
+Exit status: 0 when every MUST passed (with --strict, every SHOULD too); 1 when one failed or
+got no verdict; 2 when the runner could not run (bad target, unreachable target, suite errors).
+
+Without --allow-print no case prints paper; without --allow-changes no case changes settings,
+pauses the printer or cancels jobs. The report says which cases were skipped and why.")]
+    pub struct TestArgs {
+        /// The printer: `ipp://host[:port]/path` or `ipps://…` (not needed with --list).
+        #[arg(required_unless_present = "list")]
+        target: Option<String>,
+        /// Which suite to run.
+        #[arg(long, value_enum, default_value_t = Suite::Ipp)]
+        suite: Suite,
+        /// Load the suite's cases from this folder instead of the built-in one.
+        #[arg(long, value_name = "DIR")]
+        suite_dir: Option<PathBuf>,
+        /// Run only cases whose id matches (`*` and `?` glob; repeatable).
+        #[arg(long = "case", value_name = "GLOB")]
+        cases: Vec<String>,
+        /// Run cases at or above this level: must = MUST only, should = MUST and SHOULD,
+        /// may = all (the default).
+        #[arg(long, value_enum)]
+        level: Option<LevelArg>,
+        /// Count a missed SHOULD as a failure.
+        #[arg(long)]
+        strict: bool,
+        /// Report formats to write (repeatable; default json and markdown).
+        #[arg(long = "format", value_enum, value_name = "FORMAT")]
+        formats: Vec<Format>,
+        /// Folder for the reports (report.json, report.md, report.html, junit.xml).
+        #[arg(long, value_name = "DIR", default_value = "paperjam-report")]
+        out: PathBuf,
+        /// Run cases that print paper.
+        #[arg(long)]
+        allow_print: bool,
+        /// Most pages printing cases may use.
+        #[arg(long, value_name = "N")]
+        page_budget: Option<u32>,
+        /// Run cases that change settings, pause the printer or cancel jobs.
+        #[arg(long)]
+        allow_changes: bool,
+        /// Cases run at once (default 1, or 4 for a loopback target).
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Time limit of one request, seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 30)]
+        timeout: u64,
+        /// List the cases (id, level, clause, title) and exit.
+        #[arg(long)]
+        list: bool,
+    }
+
+    /// The suites there are.
+    #[derive(Clone, Copy, Debug, ValueEnum)]
+    enum Suite {
+        /// IPP/1.1 and IPP/2.x over HTTP (`suites/ipp`).
+        Ipp,
+    }
+
+    /// `--level`.
+    #[derive(Clone, Copy, Debug, ValueEnum)]
+    enum LevelArg {
+        /// MUST only.
+        Must,
+        /// MUST and SHOULD.
+        Should,
+        /// Everything.
+        May,
+    }
+
+    impl LevelArg {
+        fn level(self) -> Level {
+            match self {
+                LevelArg::Must => Level::Must,
+                LevelArg::Should => Level::Should,
+                LevelArg::May => Level::May,
+            }
+        }
+    }
+
+    /// `--format`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+    enum Format {
+        /// `report.json`, the versioned source of the others.
+        Json,
+        /// `report.md`.
+        Markdown,
+        /// `report.html`, one self-contained page.
+        Html,
+        /// `junit.xml`.
+        Junit,
+    }
+
+    impl Format {
+        fn file_name(self) -> &'static str {
+            match self {
+                Format::Json => "report.json",
+                Format::Markdown => "report.md",
+                Format::Html => "report.html",
+                Format::Junit => "junit.xml",
+            }
+        }
+
+        fn render(self, r: &Report) -> Result<String, String> {
+            match self {
+                Format::Json => Ok(r.to_json()),
+                Format::Markdown => Ok(markdown::render(r)),
+                Format::Html => Ok(html::render(r)),
+                Format::Junit => junit::render(r).map_err(|e| e.to_string()),
+            }
+        }
+    }
+
+    /// Why the runner could not run (exit status 2).
+    struct Fatal(String);
+
+    impl<E: std::fmt::Display> From<E> for Fatal {
+        fn from(e: E) -> Fatal {
+            Fatal(e.to_string())
+        }
+    }
+
+    /// Run `paperjam test`.
+    pub fn run(args: TestArgs) -> ExitCode {
+        match run_inner(args) {
+            Ok(code) => code,
+            Err(Fatal(msg)) => {
+                eprintln!("paperjam: {msg}");
+                ExitCode::from(2)
+            }
+        }
+    }
+
+    fn run_inner(args: TestArgs) -> Result<ExitCode, Fatal> {
+        let dir = match (&args.suite_dir, args.suite) {
+            (Some(d), _) => d.clone(),
+            (None, Suite::Ipp) => paperjam_suites::ipp_suite_dir(),
+        };
+        let cases = select(
+            load_dir(&dir).map_err(|e| Fatal(format!("cannot load the suite: {e}")))?,
+            &args.cases,
+            args.level.map(LevelArg::level),
+        );
+        if cases.is_empty() {
+            return Err(Fatal(format!(
+                "no case in {} matches the --case/--level filters",
+                dir.display()
+            )));
+        }
+        if args.list {
+            print!("{}", list(&cases));
+            return Ok(ExitCode::SUCCESS);
+        }
+        let target = parse_target(args.target.as_deref().unwrap_or_default())?;
+        let mut formats: Vec<Format> = Vec::new();
+        for f in &args.formats {
+            if !formats.contains(f) {
+                formats.push(*f);
+            }
+        }
+        if formats.is_empty() {
+            formats = vec![Format::Json, Format::Markdown];
+        }
+        let jobs = args
+            .jobs
+            .unwrap_or(if is_loopback(&target) { 4 } else { 1 })
+            .max(1);
+        let opts = RunOptions {
+            allow_print: args.allow_print,
+            allow_changes: args.allow_changes,
+            page_budget: args.page_budget,
+            timeout: Duration::from_secs(args.timeout.max(1)),
+            documents: paperjam_suites::documents_dir(),
+            user: "paperjam".into(),
+        };
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| Fatal(format!("cannot start the async runtime: {e}")))?;
+        let (results, description, features_error) =
+            rt.block_on(run_cases(target.clone(), opts, cases, jobs))?;
+
+        let report = Report::new(&target.uri, &description, args.strict, results);
+        std::fs::create_dir_all(&args.out)
+            .map_err(|e| Fatal(format!("cannot create {}: {e}", args.out.display())))?;
+        let mut written = Vec::new();
+        for f in formats {
+            let path = args.out.join(f.file_name());
+            let text = f
+                .render(&report)
+                .map_err(|e| Fatal(format!("cannot render {}: {e}", f.file_name())))?;
+            std::fs::write(&path, text)
+                .map_err(|e| Fatal(format!("cannot write {}: {e}", path.display())))?;
+            written.push(path);
+        }
+        print!("{}", markdown::summary_table(&report));
+        println!();
+        for p in &written {
+            println!("wrote {}", p.display());
+        }
+        if let Some(e) = features_error {
+            let graded = report
+                .cases
+                .iter()
+                .any(|c| !matches!(c.outcome, Outcome::Error | Outcome::Skip));
+            if !graded {
+                return Err(Fatal(format!(
+                    "could not grade {}: Get-Printer-Attributes at start failed ({e}) and no case got a verdict",
+                    target.uri
+                )));
+            }
+        }
+        let failed: Vec<&CaseResult> = report
+            .cases
+            .iter()
+            .filter(|c| gates(c.level, args.strict))
+            .filter(|c| matches!(c.verdict(args.strict), Outcome::Fail | Outcome::Error))
+            .collect();
+        if failed.is_empty() {
+            Ok(ExitCode::SUCCESS)
+        } else {
+            eprintln!(
+                "paperjam: {} required case(s) failed or got no verdict",
+                failed.len()
+            );
+            Ok(ExitCode::from(1))
+        }
+    }
+
+    /// Whether a case at `level` decides the exit status.
+    fn gates(level: Level, strict: bool) -> bool {
+        level == Level::Must || (strict && level == Level::Should)
+    }
+
+    /// The cases after `--case` and `--level`.
+    fn select(cases: Vec<Case>, globs: &[String], level: Option<Level>) -> Vec<Case> {
+        cases
+            .into_iter()
+            .filter(|c| level.is_none_or(|l| c.level <= l))
+            .filter(|c| globs.is_empty() || globs.iter().any(|g| glob_match(g, &c.id)))
+            .collect()
+    }
+
+    /// `--list` output: aligned columns.
+    fn list(cases: &[Case]) -> String {
+        let w_id = cases
+            .iter()
+            .map(|c| c.id.chars().count())
+            .max()
+            .unwrap_or(0);
+        let w_clause = cases
+            .iter()
+            .map(|c| c.clause.chars().count())
+            .max()
+            .unwrap_or(0);
+        let mut s = String::new();
+        for c in cases {
+            s.push_str(&format!(
+                "{:<w_id$}  {:<6}  {:<w_clause$}  {}\n",
+                c.id,
+                c.level.as_str(),
+                c.clause,
+                c.title
+            ));
+        }
+        s
+    }
+
+    /// Glob over case ids: `*` is any run of characters (slashes included), `?` one.
+    pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
+        let p: Vec<char> = pattern.chars().collect();
+        let t: Vec<char> = text.chars().collect();
+        let (mut pi, mut ti) = (0, 0);
+        let mut star: Option<(usize, usize)> = None;
+        while ti < t.len() {
+            match p.get(pi) {
+                Some('*') => {
+                    star = Some((pi, ti));
+                    pi += 1;
+                }
+                Some(c) if *c == '?' || *c == t[ti] => {
+                    pi += 1;
+                    ti += 1;
+                }
+                _ => match star {
+                    Some((sp, st)) => {
+                        pi = sp + 1;
+                        ti = st + 1;
+                        star = Some((sp, st + 1));
+                    }
+                    None => return false,
+                },
+            }
+        }
+        p[pi..].iter().all(|c| *c == '*')
+    }
+
+    fn parse_target(s: &str) -> Result<TargetUri, Fatal> {
+        let scheme = s
+            .split_once("://")
+            .map(|(a, _)| a.to_ascii_lowercase())
+            .unwrap_or_default();
+        match scheme.as_str() {
+            "ipp" | "ipps" => TargetUri::parse(s).map_err(Fatal::from),
+            _ => Err(Fatal(format!(
+                "cannot test '{s}': paperjam test takes ipp:// or ipps:// targets; \
+                 lpd/socket/snmp targets come with their protocols"
+            ))),
+        }
+    }
+
+    fn is_loopback(t: &TargetUri) -> bool {
+        t.host.eq_ignore_ascii_case("localhost")
+            || t.host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
+
+    /// Run `cases` with `jobs` at once; returns the results, the target's
+    /// `printer-make-and-model`, and why the attributes could not be read at start.
+    async fn run_cases(
+        target: TargetUri,
+        opts: RunOptions,
+        cases: Vec<Case>,
+        jobs: usize,
+    ) -> Result<(Vec<CaseResult>, String, Option<String>), Fatal> {
+        // Fail fast, before any case, if nothing answers at all.
+        Connection::open(&target, opts.timeout)
+            .await
+            .map_err(|e| Fatal(format!("cannot reach {}: {e}", target.uri)))?;
+        let runner = Runner::new(target, opts).await;
+        let (description, features_error) = match runner.features() {
+            Ok(m) => {
+                let model = m
+                    .groups
+                    .iter()
+                    .flat_map(|g| g.attributes.iter())
+                    .find(|a| a.name == "printer-make-and-model")
+                    .and_then(|a| a.values.first())
+                    .map(value_text)
+                    .unwrap_or_default();
+                (model, None)
+            }
+            Err(e) => {
+                eprintln!("paperjam: warning: Get-Printer-Attributes at start failed: {e}");
+                (String::new(), Some(e.to_string()))
+            }
+        };
+        let n = cases.len();
+        let runner = Arc::new(runner);
+        let queue = Arc::new(Mutex::new(cases.into_iter().collect::<VecDeque<Case>>()));
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<CaseResult>();
+        for _ in 0..jobs.min(n) {
+            let (runner, queue, tx) = (Arc::clone(&runner), Arc::clone(&queue), tx.clone());
+            tokio::spawn(async move {
+                loop {
+                    let next = queue.lock().ok().and_then(|mut q| q.pop_front());
+                    let Some(case) = next else { break };
+                    let result = runner.run(&case).await;
+                    if tx.send(result).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let progress = Progress::new(n);
+        let mut results = Vec::with_capacity(n);
+        while let Some(r) = rx.recv().await {
+            progress.case_done(&r);
+            results.push(r);
+        }
+        progress.finish();
+        if results.len() != n {
+            return Err(Fatal(format!(
+                "only {} of {n} cases finished (a worker stopped)",
+                results.len()
+            )));
+        }
+        Ok((results, description, features_error))
+    }
+
+    /// A progress bar on a terminal, one line per case otherwise (stderr).
+    struct Progress(Option<ProgressBar>);
+
+    impl Progress {
+        fn new(n: usize) -> Progress {
+            if !std::io::stderr().is_terminal() {
+                return Progress(None);
+            }
+            let pb = ProgressBar::new(u64::try_from(n).unwrap_or(u64::MAX));
+            let style = ProgressStyle::with_template(
+                "{spinner} [{bar:30}] {pos}/{len} {elapsed_precise} {wide_msg}",
+            )
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            pb.set_style(style);
+            pb.enable_steady_tick(Duration::from_millis(120));
+            Progress(Some(pb))
+        }
+
+        fn case_done(&self, r: &CaseResult) {
+            let line = line(r);
+            match &self.0 {
+                Some(pb) => {
+                    if r.outcome != Outcome::Pass {
+                        pb.println(line);
+                    }
+                    pb.set_message(r.id.clone());
+                    pb.inc(1);
+                }
+                None => eprintln!("{line}"),
+            }
+        }
+
+        fn finish(&self) {
+            if let Some(pb) = &self.0 {
+                pb.finish_and_clear();
+            }
+        }
+    }
+
+    /// `PASS ipp/rfc8011/4.1.1/request-id-echoed (12 ms)`, with the reason when not a pass.
+    fn line(r: &CaseResult) -> String {
+        let mut s = format!(
+            "{} {} ({} ms)",
+            r.outcome.as_str().to_uppercase(),
+            r.id,
+            r.elapsed_ms
+        );
+        if !r.reason.is_empty() {
+            s.push_str(": ");
+            s.push_str(&r.reason);
+        }
+        s
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn globs() {
+            assert!(glob_match(
+                "ipp/rfc8011/4.1.1/*",
+                "ipp/rfc8011/4.1.1/bad-request-id-0"
+            ));
+            assert!(!glob_match("ipp/rfc8011/4.1.1/*", "ipp/rfc8011/4.1.4/x"));
+            assert!(glob_match(
+                "*request-id*",
+                "ipp/rfc8011/4.1.1/request-id-echoed"
+            ));
+            assert!(glob_match("ipp/rfc8011/4.1.?/*", "ipp/rfc8011/4.1.4/x"));
+            assert!(!glob_match("ipp/rfc8011/4.1.?", "ipp/rfc8011/4.1.10"));
+            assert!(glob_match("*", ""));
+            assert!(glob_match("a*b*c", "axxbyyc"));
+            assert!(!glob_match("a*b*c", "axxbyy"));
+            assert!(glob_match("exact", "exact"));
+        }
+
+        #[test]
+        fn targets() {
+            assert!(parse_target("ipp://127.0.0.1:631/ipp/print").is_ok());
+            assert!(parse_target("ipps://printer.local/ipp/print").is_ok());
+            for bad in [
+                "lpd://host/queue",
+                "socket://host:9100",
+                "snmp://host",
+                "nothing",
+            ] {
+                match parse_target(bad) {
+                    Err(Fatal(m)) => assert!(m.contains("come with their protocols"), "{m}"),
+                    Ok(_) => panic!("{bad} accepted"),
+                }
+            }
+            let lo = TargetUri::parse("ipp://localhost/ipp/print").ok();
+            assert!(lo.as_ref().is_some_and(is_loopback));
+            let v6 = TargetUri::parse("ipp://[::1]:631/ipp/print").ok();
+            assert!(v6.as_ref().is_some_and(is_loopback));
+            let far = TargetUri::parse("ipp://192.0.2.7/ipp/print").ok();
+            assert!(far.as_ref().is_some_and(|t| !is_loopback(t)));
+        }
+
+        #[test]
+        fn gating() {
+            assert!(gates(Level::Must, false));
+            assert!(!gates(Level::Should, false));
+            assert!(gates(Level::Should, true));
+            assert!(!gates(Level::May, true));
+        }
+    }
 }

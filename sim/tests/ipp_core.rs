@@ -43,7 +43,7 @@ const URI: &str = "ipp://printer.test:631/ipp/print";
 impl Rig {
     fn send(&mut self, m: &Message, data: &[u8], now: SimTime) -> Message {
         match self.core.handle(&mut self.printer, m, &self.ep, now) {
-            Outcome::Respond(r) => r,
+            Outcome::Respond(r) => r.into_message(),
             Outcome::Document(plan) => {
                 let mut w = self
                     .spool

@@ -323,7 +323,7 @@ impl Connection {
                 if status == 100 {
                     continued = true;
                 } else {
-                    let body = self.read_body(&headers, &version, status).await?;
+                    let body = self.read_body(&headers, status).await?;
                     return Ok(HttpReply {
                         status,
                         version,
@@ -355,7 +355,7 @@ impl Connection {
                 continued = true;
                 continue;
             }
-            let body = self.read_body(&headers, &version, status).await?;
+            let body = self.read_body(&headers, status).await?;
             return Ok(HttpReply {
                 status,
                 version,
@@ -417,7 +417,6 @@ impl Connection {
     async fn read_body(
         &mut self,
         headers: &[(String, String)],
-        version: &str,
         status: u16,
     ) -> Result<Vec<u8>, ClientError> {
         if status == 204 || status == 304 {
@@ -484,7 +483,6 @@ impl Connection {
             return Ok(self.buf.drain(..len).collect());
         }
         // No length: the body runs to the end of the connection (HTTP/1.0 style).
-        let _ = version;
         while self.fill().await? > 0 {}
         Ok(std::mem::take(&mut self.buf))
     }

@@ -13,7 +13,7 @@ use paperjam_sim::wire::ipp::{Attribute, DelimiterTag, Group, Message, Value, Va
 use crate::attrs::{assemble, parse_attr};
 use crate::client::{Connection, HttpReply, HttpRequest, TargetUri};
 use crate::grade::{hex, CaseResult, Exchange, Finding, Outcome};
-use crate::spec::{Case, Expect, Level, Requirement, Step};
+use crate::spec::{Case, Condition, Expect, Level, Requirement, Step};
 
 /// How polite to be and what is allowed.
 #[derive(Debug, Clone)]
@@ -99,7 +99,8 @@ fn syntax_matches(allowed: &str, v: &Value) -> bool {
     })
 }
 
-/// A value as text, for comparisons and reports.
+/// A value as text, for comparisons and reports (an octetString of printable
+/// ASCII as that text, others in hex).
 pub fn value_text(v: &Value) -> String {
     match v {
         Value::Integer(n) | Value::Enum(n) => n.to_string(),
@@ -115,6 +116,10 @@ pub fn value_text(v: &Value) -> String {
         Value::TextWithLanguage { text, .. } => text.clone(),
         Value::NameWithLanguage { name, .. } => name.clone(),
         Value::RangeOfInteger { lower, upper } => format!("{lower}-{upper}"),
+        // Most octetStrings in IPP are key=value text (printer-supply, printer-alert).
+        Value::OctetString(b) if b.iter().all(|c| (0x20..0x7f).contains(c)) => {
+            String::from_utf8_lossy(b).into_owned()
+        }
         Value::OutOfBand(_) => syntax_name(v).to_string(),
         other => other.to_string(),
     }
@@ -153,19 +158,21 @@ fn status_name(code: u16) -> String {
         .unwrap_or_else(|| format!("0x{code:04x}"))
 }
 
-fn describe(m: &Message) -> String {
+fn describe(m: &Message, request: bool) -> String {
+    let code = if request {
+        format!(
+            "operation 0x{:04x} ({})",
+            m.code,
+            Operation::from_raw(m.code)
+                .name()
+                .unwrap_or("unknown operation")
+        )
+    } else {
+        format!("status 0x{:04x} ({})", m.code, status_name(m.code))
+    };
     let mut s = format!(
-        "version {}.{}, {} 0x{:04x} ({}), request-id {}\n",
-        m.version.0,
-        m.version.1,
-        if m.code < 0x100 || m.code >= 0x400 {
-            "status"
-        } else {
-            "code"
-        },
-        m.code,
-        status_name(m.code),
-        m.request_id
+        "version {}.{}, {code}, request-id {}\n",
+        m.version.0, m.version.1, m.request_id
     );
     for g in &m.groups {
         s.push_str(&format!("{}:\n", g.tag));
@@ -487,20 +494,29 @@ impl Runner {
             return result;
         }
         let mut vars = BTreeMap::new();
+        let mut stopped = None;
         for (i, step) in case.steps.iter().enumerate() {
             if let Err(e) = self.run_step(i, step, &mut vars, &mut result).await {
-                result.outcome = Outcome::Error;
-                result.reason = format!("step {}: {e}", i + 1);
+                stopped = Some(format!("step {}: {e}", i + 1));
                 break;
             }
         }
-        if result.outcome != Outcome::Error && !result.findings.is_empty() {
+        if !result.findings.is_empty() {
+            // A check that already failed decides the verdict, even if a later
+            // step could not run (often because of it: a job that was refused
+            // leaves no job-id for the next step).
             result.outcome = match case.level {
                 Level::Must => Outcome::Fail,
                 Level::Should | Level::May => Outcome::Warn,
             };
             let f = &result.findings[0];
             result.reason = format!("{}: expected {}, got {}", f.check, f.expected, f.actual);
+            if let Some(s) = stopped {
+                result.reason.push_str(&format!(" (then {s})"));
+            }
+        } else if let Some(s) = stopped {
+            result.outcome = Outcome::Error;
+            result.reason = s;
         }
         result.elapsed_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
         result
@@ -569,7 +585,7 @@ impl Runner {
                     request_hex: hex(&body, 4096),
                     request_bytes: body.len(),
                     request_decoded: Message::parse(&body)
-                        .map(|(m, _)| describe(&m))
+                        .map(|(m, _)| describe(&m, true))
                         .unwrap_or_else(|e| format!("(not well-formed IPP: {e})")),
                     ..Default::default()
                 };
@@ -596,7 +612,7 @@ impl Runner {
                     None
                 };
                 ex.response_decoded = match &parsed {
-                    Some(Ok(m)) => describe(m),
+                    Some(Ok(m)) => describe(m, false),
                     Some(Err(e)) => format!("(not well-formed IPP: {e})"),
                     None => format!(
                         "HTTP {} {}",
@@ -606,6 +622,16 @@ impl Runner {
                 };
                 result.evidence.push(ex);
                 self.check_reply(idx, step, &body, &reply, parsed.as_ref(), &mut findings);
+                if let Some(Ok(m)) = &parsed {
+                    // check_reply has judged the framing; the attribute checks
+                    // apply to every IPP answer the step accepts.
+                    if !step.expect_http_error && !step.not_ipp {
+                        let lookup = |n: &str| self.var(vars, n);
+                        for e in &step.expect {
+                            check_expect_with(idx, e, m, &lookup, &mut findings);
+                        }
+                    }
+                }
                 if let Some(Ok(m)) = parsed {
                     last = Some(m);
                 }
@@ -696,6 +722,21 @@ impl Runner {
             }
             return;
         }
+        if step.not_ipp {
+            let ct = reply.header("content-type").unwrap_or("");
+            if reply.status == 200 && ct.to_ascii_lowercase().starts_with("application/ipp") {
+                fail(
+                    "HTTP answer",
+                    "not an IPP response (an HTTP error or a non-IPP page)".into(),
+                    format!("200 with Content-Type {ct}"),
+                );
+            }
+            return;
+        }
+        if step.http_error_ok && (400..500).contains(&reply.status) {
+            // The refusal came from the HTTP layer, which the step allows.
+            return;
+        }
         if let Some(rc) = &step.response {
             for h in &rc.header {
                 let ok = reply
@@ -738,7 +779,6 @@ impl Runner {
             }
         }
         if let Some(rc) = &step.response {
-            let req = Message::parse(body).ok().map(|(r, _)| r);
             let req_header = if body.len() >= 8 {
                 Some((
                     (body[0], body[1]),
@@ -771,7 +811,6 @@ impl Runner {
                     }
                 }
             }
-            let _ = req;
             if rc.charset_and_language_first {
                 let names: Vec<&str> = m
                     .groups
@@ -822,14 +861,46 @@ impl Runner {
                 }
             }
         }
-        for e in &step.expect {
-            check_expect(idx, e, m, out);
-        }
     }
 }
 
 /// Check one `expect` against a response.
 pub fn check_expect(idx: usize, e: &Expect, m: &Message, out: &mut Vec<Finding>) {
+    check_expect_with(idx, e, m, &|_| None, out);
+}
+
+/// Whether `m` meets a `when` condition.
+fn condition_met(c: &Condition, m: &Message) -> bool {
+    let Ok(re) = regex::Regex::new(&c.regex) else {
+        return false;
+    };
+    all_attrs(m, None)
+        .filter(|(_, _, a)| a.name == c.attribute)
+        .any(|(_, _, a)| a.values.iter().any(|v| re.is_match(&value_text(v))))
+}
+
+/// Check one `expect` against a response, substituting `$variables` in
+/// `contains`, `one-of` and `excludes` with `vars`.
+pub fn check_expect_with(
+    idx: usize,
+    e: &Expect,
+    m: &Message,
+    vars: &dyn Fn(&str) -> Option<String>,
+    out: &mut Vec<Finding>,
+) {
+    if let Some(c) = &e.when {
+        if !condition_met(c, m) {
+            return;
+        }
+    }
+    let subst = |list: &[String]| -> Vec<String> {
+        list.iter()
+            .map(|x| crate::attrs::substitute(x, vars).unwrap_or_else(|_| x.clone()))
+            .collect()
+    };
+    let contains = subst(&e.contains);
+    let one_of = subst(&e.one_of);
+    let excludes = subst(&e.excludes);
     let mut fail = |what: &str, expected: String, actual: String| {
         out.push(Finding {
             step: idx,
@@ -839,14 +910,39 @@ pub fn check_expect(idx: usize, e: &Expect, m: &Message, out: &mut Vec<Finding>)
         });
     };
     let tag = e.group.as_deref().and_then(group_tag);
-    let found: Vec<(usize, &Group, &Attribute)> = all_attrs(m, tag)
-        .filter(|(_, _, a)| a.name == e.attribute)
+    // `a/b/c` selects member `c` of member `b` of the collection values of `a`.
+    let mut path = e.attribute.split('/');
+    let top = path.next().unwrap_or_default();
+    let mut found: Vec<(usize, &Group, &Attribute)> = all_attrs(m, tag)
+        .filter(|(_, _, a)| a.name == top)
         .collect();
+    let mut missing = 0usize;
+    for member in path {
+        let mut next = Vec::new();
+        for (_, g, a) in &found {
+            for v in &a.values {
+                if let Value::Collection(c) = v {
+                    match c.members.iter().enumerate().find(|(_, x)| x.name == member) {
+                        Some((i, x)) => next.push((i, *g, x)),
+                        None => missing += 1,
+                    }
+                }
+            }
+        }
+        found = next;
+    }
     if e.absent {
         if !found.is_empty() {
             fail("presence", "absent".into(), "present".into());
         }
         return;
+    }
+    if missing > 0 && !e.optional {
+        fail(
+            "presence",
+            "present in every collection value".into(),
+            format!("missing from {missing}"),
+        );
     }
     if found.is_empty() {
         if !e.optional {
@@ -866,6 +962,22 @@ pub fn check_expect(idx: usize, e: &Expect, m: &Message, out: &mut Vec<Finding>)
             );
         }
         return;
+    }
+    // `contains` looks at the values of every occurrence together: a job-id
+    // is "included" in a Get-Jobs answer if one of its job groups has it.
+    let all_texts: Vec<String> = found
+        .iter()
+        .flat_map(|(_, _, a)| a.values.iter().map(value_text))
+        .collect();
+    for want in &contains {
+        if !all_texts.contains(want) {
+            let mut shown = all_texts.join(",");
+            if shown.len() > 300 {
+                shown.truncate(300);
+                shown.push('…');
+            }
+            fail("values", format!("to include {want}"), shown);
+        }
     }
     if let Some(n) = e.groups {
         let groups = found.len();
@@ -895,19 +1007,17 @@ pub fn check_expect(idx: usize, e: &Expect, m: &Message, out: &mut Vec<Finding>)
             }
         }
         let texts: Vec<String> = a.values.iter().map(value_text).collect();
-        for want in &e.contains {
-            if !texts.contains(want) {
-                fail("values", format!("to include {want}"), texts.join(","));
+        if !one_of.is_empty() {
+            if let Some(t) = texts.iter().find(|t| !one_of.contains(t)) {
+                fail("values", format!("one of {}", one_of.join(",")), t.clone());
             }
         }
-        if !e.one_of.is_empty() {
-            if let Some(t) = texts.iter().find(|t| !e.one_of.contains(t)) {
-                fail(
-                    "values",
-                    format!("one of {}", e.one_of.join(",")),
-                    t.clone(),
-                );
-            }
+        if let Some(t) = texts.iter().find(|t| excludes.contains(t)) {
+            fail(
+                "values",
+                format!("none of {}", excludes.join(",")),
+                t.clone(),
+            );
         }
         if let Some(re) = &e.regex {
             match regex::Regex::new(re) {
@@ -943,5 +1053,128 @@ pub fn check_expect(idx: usize, e: &Expect, m: &Message, out: &mut Vec<Finding>)
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::Expect;
+
+    fn printer(state: i32, reasons: &[&str]) -> Message {
+        let mut m = Message::new((2, 0), 0, 1);
+        m.groups.push(Group {
+            tag: DelimiterTag::PrinterAttributes,
+            attributes: vec![
+                Attribute::new("printer-state", Value::Enum(state)),
+                Attribute::with_values(
+                    "printer-state-reasons",
+                    reasons
+                        .iter()
+                        .map(|r| Value::Keyword(r.to_string()))
+                        .collect(),
+                ),
+                Attribute::new("job-id", Value::Integer(7)),
+            ],
+        });
+        m
+    }
+
+    fn findings(e: &Expect, m: &Message, vars: &dyn Fn(&str) -> Option<String>) -> usize {
+        let mut out = Vec::new();
+        check_expect_with(0, e, m, vars, &mut out);
+        out.len()
+    }
+
+    #[test]
+    fn when_excludes_and_variables() {
+        let stopped_if_error = Expect {
+            attribute: "printer-state".into(),
+            one_of: vec!["5".into()],
+            when: Some(Condition {
+                attribute: "printer-state-reasons".into(),
+                regex: "-error$".into(),
+            }),
+            ..Default::default()
+        };
+        let none = |_: &str| None;
+        // Condition not met: no check.
+        assert_eq!(
+            findings(&stopped_if_error, &printer(3, &["none"]), &none),
+            0
+        );
+        // Condition met and broken, then met and kept.
+        assert_eq!(
+            findings(&stopped_if_error, &printer(3, &["media-jam-error"]), &none),
+            1
+        );
+        assert_eq!(
+            findings(&stopped_if_error, &printer(5, &["media-jam-error"]), &none),
+            0
+        );
+        let not_paused = Expect {
+            attribute: "printer-state-reasons".into(),
+            excludes: vec!["paused".into()],
+            ..Default::default()
+        };
+        assert_eq!(findings(&not_paused, &printer(3, &["none"]), &none), 0);
+        assert_eq!(findings(&not_paused, &printer(5, &["paused"]), &none), 1);
+        let has_job = Expect {
+            attribute: "job-id".into(),
+            contains: vec!["$job".into()],
+            ..Default::default()
+        };
+        let seven = |n: &str| (n == "job").then(|| "7".to_string());
+        let eight = |n: &str| (n == "job").then(|| "8".to_string());
+        assert_eq!(findings(&has_job, &printer(3, &[]), &seven), 0);
+        assert_eq!(findings(&has_job, &printer(3, &[]), &eight), 1);
+        // Two job groups: `contains` is met by either.
+        let mut jobs = Message::new((2, 0), 0, 1);
+        for id in [7, 8] {
+            jobs.groups.push(Group {
+                tag: DelimiterTag::JobAttributes,
+                attributes: vec![Attribute::new("job-id", Value::Integer(id))],
+            });
+        }
+        assert_eq!(findings(&has_job, &jobs, &eight), 0);
+        assert_eq!(findings(&has_job, &jobs, &|_| Some("9".into())), 1);
+    }
+
+    #[test]
+    fn collection_member_paths() {
+        use paperjam_sim::wire::ipp::Collection;
+        let size = |x: i32| {
+            Value::Collection(Collection {
+                members: vec![Attribute::new("x-dimension", Value::Integer(x))],
+            })
+        };
+        let entry = |members: Vec<Attribute>| Value::Collection(Collection { members });
+        let mut m = Message::new((2, 0), 0, 1);
+        m.groups.push(Group {
+            tag: DelimiterTag::PrinterAttributes,
+            attributes: vec![Attribute::with_values(
+                "media-col-database",
+                vec![
+                    entry(vec![Attribute::new("media-size", size(21000))]),
+                    entry(vec![Attribute::new("media-size", size(0))]),
+                    entry(vec![]),
+                ],
+            )],
+        });
+        let none = |_: &str| None;
+        let every = Expect {
+            attribute: "media-col-database/media-size".into(),
+            ..Default::default()
+        };
+        // The third entry has no media-size.
+        assert_eq!(findings(&every, &m, &none), 1);
+        let positive = Expect {
+            attribute: "media-col-database/media-size/x-dimension".into(),
+            optional: true,
+            range: Some([1, 100000]),
+            ..Default::default()
+        };
+        // 0 is out of range; the missing entry is allowed by `optional`.
+        assert_eq!(findings(&positive, &m, &none), 1);
     }
 }

@@ -267,6 +267,15 @@ pub struct Step {
     /// The response must not be IPP at all (an HTTP-level refusal is expected).
     #[serde(default)]
     pub expect_http_error: bool,
+    /// Either an IPP response (checked as usual) or an HTTP client error
+    /// (4xx) is acceptable. For malformed requests where the spec leaves open
+    /// whether the refusal comes from the IPP layer or the HTTP layer.
+    #[serde(default)]
+    pub http_error_ok: bool,
+    /// The answer must not be an IPP response: any HTTP error, or a page that
+    /// is not `application/ipp` (for requests that are not IPP, such as a GET).
+    #[serde(default)]
+    pub not_ipp: bool,
     /// Checks on attributes.
     #[serde(default)]
     pub expect: Vec<Expect>,
@@ -325,7 +334,9 @@ pub struct HeaderCheck {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Expect {
-    /// The attribute.
+    /// The attribute. `a/b` names member `b` of the collection values of
+    /// `a` (`media-col-database/media-size/x-dimension`); such a member must
+    /// be in every collection value unless `optional`.
     pub attribute: String,
     /// It must not be present.
     #[serde(default)]
@@ -366,6 +377,23 @@ pub struct Expect {
     /// Appears in exactly this many groups of its kind (e.g. one job group per job).
     #[serde(default)]
     pub groups: Option<usize>,
+    /// No value may be one of these (`$variables` are substituted, as in `contains` and `one-of`).
+    #[serde(default)]
+    pub excludes: Vec<String>,
+    /// Check only when the response meets this condition (for rules such as
+    /// "if printer-state-reasons has an error, printer-state is stopped").
+    #[serde(default)]
+    pub when: Option<Condition>,
+}
+
+/// A condition on another attribute of the same response.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    /// The attribute (in any group).
+    pub attribute: String,
+    /// Met when one of its values (as text) matches this regex.
+    pub regex: String,
 }
 
 /// All cases of every `*.toml` under `dir`, sorted by id.
@@ -439,6 +467,13 @@ pub fn load_file(path: &Path, root: &Path) -> Result<Vec<Case>, SpecError> {
                 // Syntax errors surface at load time; variables stay until run time.
                 crate::attrs::parse_attr(a, &|_| Some("1".into()))
                     .map_err(|e| invalid(format!("attribute '{a}': {e}")))?;
+            }
+            for e in &s.expect {
+                let regexes = e.regex.iter().chain(e.when.iter().map(|w| &w.regex));
+                for re in regexes {
+                    regex::Regex::new(re)
+                        .map_err(|err| invalid(format!("expect {}: regex: {err}", e.attribute)))?;
+                }
             }
             if s.operation.is_none() && s.raw.is_none() {
                 return Err(invalid("a step needs operation or raw".into()));

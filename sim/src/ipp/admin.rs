@@ -432,6 +432,7 @@ impl IppCore {
         if let Some(m) = message {
             p.operator_message = m;
         }
+        next.encode();
         self.set_statics(next);
         p.config_changed(now);
         Ok(response(

@@ -3,7 +3,7 @@
 
 use crate::model::Printer;
 use crate::profile::{MediaSize, Profile};
-use crate::wire::ipp::{Attribute, Value};
+use crate::wire::ipp::{Attribute, DelimiterTag, Group, Message, Value};
 
 use super::codes::SUPPORTED_OPERATIONS;
 use super::values::*;
@@ -185,6 +185,29 @@ pub struct StaticAttributes {
     pub attributes: Vec<Attribute>,
     /// `media-col-database`, returned only when asked for by name.
     pub media_col_database: Attribute,
+    /// `attributes` encoded back to back (no group tag, no end tag), so a
+    /// Get-Printer-Attributes for `all` copies bytes instead of re-encoding.
+    pub encoded: Vec<u8>,
+}
+
+impl StaticAttributes {
+    /// Refresh [`StaticAttributes::encoded`] after `attributes` changed.
+    pub fn encode(&mut self) {
+        let m = Message {
+            version: (2, 0),
+            code: 0,
+            request_id: 1,
+            groups: vec![Group {
+                tag: DelimiterTag::PrinterAttributes,
+                attributes: self.attributes.clone(),
+            }],
+        };
+        // Header (8 bytes) and group tag (1) before, end tag (1) after.
+        self.encoded = match m.to_bytes() {
+            Ok(b) if b.len() >= 10 => b[9..b.len() - 1].to_vec(),
+            _ => Vec::new(),
+        };
+    }
 }
 
 /// A `media-col` collection for a size with margins and optional source/type.
@@ -426,6 +449,7 @@ impl StaticAttributes {
         let mut st = StaticAttributes {
             attributes: a,
             media_col_database,
+            encoded: Vec::new(),
         };
         let mut settable: Vec<String> = super::admin::SETTABLE_PRINTER
             .iter()
@@ -434,87 +458,144 @@ impl StaticAttributes {
         settable.extend(super::admin::settable_defaults(&st));
         st.attributes
             .push(keywords("printer-settable-attributes-supported", &settable));
+        st.encode();
         st
     }
 }
 
 /// The live printer attributes: state, time, queue, supplies, trays, URIs.
 pub fn live_attributes(p: &Printer, ep: &Endpoint) -> Vec<Attribute> {
+    live_attributes_filtered(p, ep, &|_| true)
+}
+
+/// The live attributes `wants` asks for; the others are not even built.
+pub fn live_attributes_filtered(
+    p: &Printer,
+    ep: &Endpoint,
+    wants: &dyn Fn(&str) -> bool,
+) -> Vec<Attribute> {
     let mut a = Vec::with_capacity(32);
     let state = p.state();
-    a.push(enumeration("printer-state", state.ipp_enum()));
-    a.push(keywords("printer-state-reasons", &p.state_reasons()));
-    a.push(text("printer-state-message", &p.state_message()));
-    a.push(boolean("printer-is-accepting-jobs", p.is_accepting_jobs()));
-    a.push(integer("queued-job-count", clamp_i32(p.queued_job_count())));
-    a.push(integer("printer-up-time", p.up_time()));
-    a.push(date_time("printer-current-time", p.clock.unix_ms(p.now)));
-    a.push(integer(
-        "printer-state-change-time",
-        clamp_i32(p.state_changed.as_secs()).max(1),
-    ));
-    a.push(date_time(
-        "printer-state-change-date-time",
-        p.clock.unix_ms(p.state_changed),
-    ));
-    a.push(integer(
-        "printer-config-change-time",
-        clamp_i32(p.config_changed.as_secs()).max(1),
-    ));
-    a.push(date_time(
-        "printer-config-change-date-time",
-        p.clock.unix_ms(p.config_changed),
-    ));
+    if wants("printer-state") {
+        a.push(enumeration("printer-state", state.ipp_enum()));
+    }
+    if wants("printer-state-reasons") {
+        a.push(keywords("printer-state-reasons", &p.state_reasons()));
+    }
+    if wants("printer-state-message") {
+        a.push(text("printer-state-message", &p.state_message()));
+    }
+    if wants("printer-is-accepting-jobs") {
+        a.push(boolean("printer-is-accepting-jobs", p.is_accepting_jobs()));
+    }
+    if wants("queued-job-count") {
+        a.push(integer("queued-job-count", clamp_i32(p.queued_job_count())));
+    }
+    if wants("printer-up-time") {
+        a.push(integer("printer-up-time", p.up_time()));
+    }
+    if wants("printer-current-time") {
+        a.push(date_time("printer-current-time", p.clock.unix_ms(p.now)));
+    }
+    if wants("printer-state-change-time") {
+        a.push(integer(
+            "printer-state-change-time",
+            clamp_i32(p.state_changed.as_secs()).max(1),
+        ));
+    }
+    if wants("printer-state-change-date-time") {
+        a.push(date_time(
+            "printer-state-change-date-time",
+            p.clock.unix_ms(p.state_changed),
+        ));
+    }
+    if wants("printer-config-change-time") {
+        a.push(integer(
+            "printer-config-change-time",
+            clamp_i32(p.config_changed.as_secs()).max(1),
+        ));
+    }
+    if wants("printer-config-change-date-time") {
+        a.push(date_time(
+            "printer-config-change-date-time",
+            p.clock.unix_ms(p.config_changed),
+        ));
+    }
     // URIs: the same port speaks IPP and IPPS.
-    a.push(Attribute::with_values(
-        "printer-uri-supported",
-        vec![
-            Value::Uri(ep.printer_uri("ipp")),
-            Value::Uri(ep.printer_uri("ipps")),
-        ],
-    ));
-    a.push(keywords("uri-authentication-supported", &["none", "none"]));
-    a.push(keywords("uri-security-supported", &["none", "tls"]));
-    a.push(uri("printer-more-info", &ep.http_url("/")));
-    a.push(uri("printer-supply-info-uri", &ep.http_url("/supplies")));
-    a.push(Attribute::with_values(
-        "printer-icons",
-        vec![
-            Value::Uri(ep.http_url("/icon-48.png")),
-            Value::Uri(ep.http_url("/icon-128.png")),
-            Value::Uri(ep.http_url("/icon-512.png")),
-        ],
-    ));
+    if wants("printer-uri-supported") {
+        a.push(Attribute::with_values(
+            "printer-uri-supported",
+            vec![
+                Value::Uri(ep.printer_uri("ipp")),
+                Value::Uri(ep.printer_uri("ipps")),
+            ],
+        ));
+    }
+    if wants("uri-authentication-supported") {
+        a.push(keywords("uri-authentication-supported", &["none", "none"]));
+    }
+    if wants("uri-security-supported") {
+        a.push(keywords("uri-security-supported", &["none", "tls"]));
+    }
+    if wants("printer-more-info") {
+        a.push(uri("printer-more-info", &ep.http_url("/")));
+    }
+    if wants("printer-supply-info-uri") {
+        a.push(uri("printer-supply-info-uri", &ep.http_url("/supplies")));
+    }
+    if wants("printer-icons") {
+        a.push(Attribute::with_values(
+            "printer-icons",
+            vec![
+                Value::Uri(ep.http_url("/icon-48.png")),
+                Value::Uri(ep.http_url("/icon-128.png")),
+                Value::Uri(ep.http_url("/icon-512.png")),
+            ],
+        ));
+    }
     // Supplies.
     if !p.supplies.is_empty() {
         let s = &p.supplies;
-        a.push(Attribute::with_values(
-            "marker-names",
-            s.iter().map(|x| Value::Name(x.name.clone())).collect(),
-        ));
-        a.push(Attribute::with_values(
-            "marker-colors",
-            s.iter().map(|x| Value::Name(x.color.clone())).collect(),
-        ));
-        a.push(Attribute::with_values(
-            "marker-types",
-            s.iter().map(|x| Value::Keyword(x.kind.clone())).collect(),
-        ));
-        a.push(Attribute::with_values(
-            "marker-levels",
-            s.iter()
-                .map(|x| Value::Integer(i32::from(x.level_percent())))
-                .collect(),
-        ));
-        a.push(Attribute::with_values(
-            "marker-low-levels",
-            s.iter().map(|x| Value::Integer(i32::from(x.low))).collect(),
-        ));
-        a.push(Attribute::with_values(
-            "marker-high-levels",
-            s.iter().map(|_| Value::Integer(100)).collect(),
-        ));
-        a.push(Attribute::with_values(
+        if wants("marker-names") {
+            a.push(Attribute::with_values(
+                "marker-names",
+                s.iter().map(|x| Value::Name(x.name.clone())).collect(),
+            ));
+        }
+        if wants("marker-colors") {
+            a.push(Attribute::with_values(
+                "marker-colors",
+                s.iter().map(|x| Value::Name(x.color.clone())).collect(),
+            ));
+        }
+        if wants("marker-types") {
+            a.push(Attribute::with_values(
+                "marker-types",
+                s.iter().map(|x| Value::Keyword(x.kind.clone())).collect(),
+            ));
+        }
+        if wants("marker-levels") {
+            a.push(Attribute::with_values(
+                "marker-levels",
+                s.iter()
+                    .map(|x| Value::Integer(i32::from(x.level_percent())))
+                    .collect(),
+            ));
+        }
+        if wants("marker-low-levels") {
+            a.push(Attribute::with_values(
+                "marker-low-levels",
+                s.iter().map(|x| Value::Integer(i32::from(x.low))).collect(),
+            ));
+        }
+        if wants("marker-high-levels") {
+            a.push(Attribute::with_values(
+                "marker-high-levels",
+                s.iter().map(|_| Value::Integer(100)).collect(),
+            ));
+        }
+        if wants("printer-supply") {
+            a.push(Attribute::with_values(
             "printer-supply",
             s.iter()
                 .enumerate()
@@ -532,10 +613,13 @@ pub fn live_attributes(p: &Printer, ep: &Endpoint) -> Vec<Attribute> {
                 })
                 .collect(),
         ));
-        a.push(Attribute::with_values(
-            "printer-supply-description",
-            s.iter().map(|x| Value::Text(x.name.clone())).collect(),
-        ));
+        }
+        if wants("printer-supply-description") {
+            a.push(Attribute::with_values(
+                "printer-supply-description",
+                s.iter().map(|x| Value::Text(x.name.clone())).collect(),
+            ));
+        }
     }
     // Trays.
     let prof = &p.profile;
@@ -555,9 +639,14 @@ pub fn live_attributes(p: &Printer, ep: &Endpoint) -> Vec<Attribute> {
                 ));
             }
         }
-        a.push(keywords("media-ready", &ready));
-        a.push(Attribute::with_values("media-col-ready", cols));
-        a.push(Attribute::with_values(
+        if wants("media-ready") {
+            a.push(keywords("media-ready", &ready));
+        }
+        if wants("media-col-ready") {
+            a.push(Attribute::with_values("media-col-ready", cols));
+        }
+        if wants("printer-input-tray") {
+            a.push(Attribute::with_values(
             "printer-input-tray",
             p.trays
                 .iter()
@@ -572,37 +661,44 @@ pub fn live_attributes(p: &Printer, ep: &Endpoint) -> Vec<Attribute> {
                 })
                 .collect(),
         ));
+        }
     }
     // Alerts (PWG 5100.9), the same table SNMP's prtAlertTable shows.
     let alerts = p.alerts();
-    a.push(Attribute::with_values(
-        "printer-alert",
-        alerts
-            .iter()
-            .enumerate()
-            .map(|(i, al)| {
-                Value::OctetString(
-                    format!(
-                        "code={};index={};severity={};group={};time={}",
-                        al.code,
-                        i + 1,
-                        al.severity,
-                        al.group,
-                        al.time.as_secs()
+    if wants("printer-alert") {
+        a.push(Attribute::with_values(
+            "printer-alert",
+            alerts
+                .iter()
+                .enumerate()
+                .map(|(i, al)| {
+                    Value::OctetString(
+                        format!(
+                            "code={};index={};severity={};group={};time={}",
+                            al.code,
+                            i + 1,
+                            al.severity,
+                            al.group,
+                            al.time.as_secs()
+                        )
+                        .into_bytes(),
                     )
-                    .into_bytes(),
-                )
-            })
-            .collect(),
-    ));
-    a.push(Attribute::with_values(
-        "printer-alert-description",
-        alerts
-            .iter()
-            .map(|al| Value::Text(al.description.to_string()))
-            .collect(),
-    ));
-    a.push(text("printer-message-from-operator", &p.operator_message));
+                })
+                .collect(),
+        ));
+    }
+    if wants("printer-alert-description") {
+        a.push(Attribute::with_values(
+            "printer-alert-description",
+            alerts
+                .iter()
+                .map(|al| Value::Text(al.description.to_string()))
+                .collect(),
+        ));
+    }
+    if wants("printer-message-from-operator") {
+        a.push(text("printer-message-from-operator", &p.operator_message));
+    }
     a
 }
 

@@ -18,4 +18,4 @@ pub mod values;
 
 pub use attributes::Endpoint;
 pub use codes::{Operation, Status};
-pub use service::{response, DocumentPlan, IppCore, Outcome, PRINTER_PATH};
+pub use service::{response, DocumentPlan, IppCore, Outcome, Response, PRINTER_PATH};

@@ -6,7 +6,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::wire::ipp::{DelimiterTag, Message, RawMessage, WireError};
+use crate::wire::ipp::{DelimiterTag, WireError};
+
+use super::service::Response;
 
 use super::codes::Operation;
 
@@ -102,7 +104,7 @@ impl fmt::Display for Quirk {
 }
 
 /// Encode `response` to the request `op`, with every applicable quirk applied.
-pub fn encode(response: &Message, op: Operation, quirks: &[Quirk]) -> Result<Vec<u8>, WireError> {
+pub fn encode(response: &Response, op: Operation, quirks: &[Quirk]) -> Result<Vec<u8>, WireError> {
     let active: Vec<QuirkKind> = quirks
         .iter()
         .filter(|q| q.only.is_none_or(|o| o == op))
@@ -111,13 +113,21 @@ pub fn encode(response: &Message, op: Operation, quirks: &[Quirk]) -> Result<Vec
     if active.is_empty() {
         return response.to_bytes();
     }
-    let mut m = response.clone();
+    // The attribute to drop may be among the pre-encoded ones: work on the whole message then.
+    let mut r = if active.contains(&QuirkKind::MissingRequiredAttribute) {
+        Response::new(response.clone().into_message())
+    } else {
+        response.clone()
+    };
     for k in &active {
         match k {
-            QuirkKind::WrongRequestId => m.request_id = m.request_id.wrapping_add(1).max(1),
-            QuirkKind::WrongVersion => m.version = (1, 0),
+            QuirkKind::WrongRequestId => {
+                r.message.request_id = r.message.request_id.wrapping_add(1).max(1)
+            }
+            QuirkKind::WrongVersion => r.message.version = (1, 0),
             QuirkKind::MissingRequiredAttribute => {
-                for g in m
+                for g in r
+                    .message
                     .groups
                     .iter_mut()
                     .filter(|g| g.tag == DelimiterTag::PrinterAttributes)
@@ -126,7 +136,7 @@ pub fn encode(response: &Message, op: Operation, quirks: &[Quirk]) -> Result<Vec
                 }
             }
             QuirkKind::ReorderedOperationGroup => {
-                if let Some(g) = m.groups.first_mut() {
+                if let Some(g) = r.message.groups.first_mut() {
                     if g.attributes.len() >= 2 {
                         g.attributes.swap(0, 1);
                     }
@@ -135,17 +145,14 @@ pub fn encode(response: &Message, op: Operation, quirks: &[Quirk]) -> Result<Vec
             QuirkKind::DroppedEndTag => {}
         }
     }
-    let mut raw: RawMessage = m.to_raw()?;
-    if active.contains(&QuirkKind::DroppedEndTag) {
-        raw.end_tag = false;
-    }
-    raw.to_bytes()
+    r.encode_with(&r.message, !active.contains(&QuirkKind::DroppedEndTag))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ipp::{response, Status};
+    use crate::wire::ipp::Message;
 
     #[test]
     fn names_parse() {
@@ -172,9 +179,10 @@ mod tests {
 
     #[test]
     fn each_quirk_breaks_its_rule() {
-        let m = response((2, 0), Status::Ok, 7, "OK");
+        let msg = response((2, 0), Status::Ok, 7, "OK");
+        let m = Response::new(msg.clone());
         let clean = encode(&m, Operation::GetJobs, &[]).unwrap();
-        assert_eq!(clean, m.to_bytes().unwrap());
+        assert_eq!(clean, msg.to_bytes().unwrap());
         let q = |s: &str| vec![s.parse::<Quirk>().unwrap()];
         let b = encode(&m, Operation::GetJobs, &q("wrong-request-id")).unwrap();
         assert_eq!(&b[4..8], &8u32.to_be_bytes());

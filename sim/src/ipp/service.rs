@@ -17,7 +17,7 @@ use crate::profile::Profile;
 use crate::wire::coding::Coding;
 use crate::wire::ipp::{Attribute, DelimiterTag, Group, Message, Value};
 
-use super::attributes::{is_job_template, live_attributes, Endpoint, StaticAttributes};
+use super::attributes::{is_job_template, live_attributes_filtered, Endpoint, StaticAttributes};
 use super::codes::{Operation, Status};
 use super::jobs::{job_attributes, Requested};
 use super::request::{check, response_version, unsupported_name, Checked, Rejection, Target};
@@ -70,11 +70,94 @@ const KNOWN_OPERATION_ATTRIBUTES: &[&str] = &[
     "which-jobs",
 ];
 
+/// A response: a message, and possibly the printer's static attributes to
+/// append to its last group, already encoded (the fast path of
+/// Get-Printer-Attributes for `all`).
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The response as built; its last group is extended by `tail`.
+    pub message: Message,
+    tail: Option<Arc<StaticAttributes>>,
+}
+
+impl Response {
+    /// A response that is just this message.
+    pub fn new(message: Message) -> Response {
+        Response {
+            message,
+            tail: None,
+        }
+    }
+
+    /// The whole response as a message (the static attributes included).
+    pub fn into_message(self) -> Message {
+        let mut m = self.message;
+        if let (Some(t), Some(g)) = (self.tail, m.groups.last_mut()) {
+            g.attributes.extend(t.attributes.iter().cloned());
+        }
+        m
+    }
+
+    /// Encode `message`, splicing the static attributes in before the end tag.
+    /// `patch` may change the message first (quirks); `end_tag: false` drops it.
+    pub fn encode_with(
+        &self,
+        message: &Message,
+        end_tag: bool,
+    ) -> Result<Vec<u8>, crate::wire::ipp::WireError> {
+        let mut b = message.to_bytes()?;
+        // Take the end-of-attributes tag off, append, and put it back (or not).
+        b.pop();
+        if let Some(t) = &self.tail {
+            b.extend_from_slice(&t.encoded);
+        }
+        if end_tag {
+            b.push(0x03);
+        }
+        Ok(b)
+    }
+
+    /// The bytes on the wire.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, crate::wire::ipp::WireError> {
+        self.encode_with(&self.message, true)
+    }
+}
+
+/// The request's `attributes-charset`, when it is a supported one other than utf-8.
+fn request_charset(req: &Message) -> Option<&'static str> {
+    let first = req.groups.first()?.attributes.first()?;
+    match (first.name.as_str(), first.values.first()) {
+        ("attributes-charset", Some(Value::Charset(c))) if c.eq_ignore_ascii_case("us-ascii") => {
+            Some("us-ascii")
+        }
+        _ => None,
+    }
+}
+
+/// RFC 8011 §4.1.4.2: the response's attributes-charset is the one the
+/// client used, when the Printer supports it.
+fn answer_in(m: &mut Message, charset: Option<&'static str>) {
+    if let (Some(cs), Some(g)) = (charset, m.groups.first_mut()) {
+        if let Some(a) = g.attributes.first_mut() {
+            if a.name == "attributes-charset" {
+                a.values = vec![Value::Charset(cs.to_string())];
+            }
+        }
+    }
+}
+
+/// What an operation produced, before it becomes an [`Outcome`].
+enum Inner {
+    Respond(Message),
+    Fast(Response),
+    Document(DocumentPlan),
+}
+
 /// What the caller must do next with a request.
 #[derive(Debug)]
 pub enum Outcome {
     /// Send this response.
-    Respond(Message),
+    Respond(Response),
     /// Stream the rest of the body into the spool for this document, then call
     /// [`IppCore::finish_document`].
     Document(DocumentPlan),
@@ -99,6 +182,7 @@ pub struct DocumentPlan {
     version: (u8, u8),
     request_id: u32,
     unsupported: Vec<Attribute>,
+    charset: Option<&'static str>,
 }
 
 impl DocumentPlan {
@@ -194,10 +278,28 @@ impl IppCore {
 
     /// Handle one request.
     pub fn handle(&self, p: &mut Printer, req: &Message, ep: &Endpoint, now: SimTime) -> Outcome {
+        let charset = request_charset(req);
+        match self.handle_inner(p, req, ep, now) {
+            Inner::Respond(mut m) => {
+                answer_in(&mut m, charset);
+                Outcome::Respond(Response::new(m))
+            }
+            Inner::Fast(mut r) => {
+                answer_in(&mut r.message, charset);
+                Outcome::Respond(r)
+            }
+            Inner::Document(mut d) => {
+                d.charset = charset;
+                Outcome::Document(d)
+            }
+        }
+    }
+
+    fn handle_inner(&self, p: &mut Printer, req: &Message, ep: &Endpoint, now: SimTime) -> Inner {
         p.handle_timeout(now);
         let c = match check(req, PRINTER_PATH) {
             Ok(c) => c,
-            Err(r) => return Outcome::Respond(reject(req, r)),
+            Err(r) => return Inner::Respond(reject(req, r)),
         };
         let mut unsupported: Vec<Attribute> = c
             .ops
@@ -208,7 +310,7 @@ impl IppCore {
             .map(|a| unsupported_name(&a.name))
             .collect();
         if matches!(c.op, Operation::PrintJob | Operation::CreateJob) && !p.is_accepting_jobs() {
-            return Outcome::Respond(reject(
+            return Inner::Respond(reject(
                 req,
                 Rejection::new(
                     Status::NotAcceptingJobs,
@@ -225,7 +327,29 @@ impl IppCore {
             }
             Operation::CreateJob => self.create_job(p, req, &c, ep, now, &mut unsupported),
             Operation::SendDocument => return self.send_document(p, req, &c, now, unsupported),
-            Operation::GetPrinterAttributes => Ok(self.get_printer_attributes(p, req, &c, ep)),
+            Operation::GetPrinterAttributes => {
+                // RFC 8011 §4.2.5.1: an unsupported document-format is refused.
+                if let Some(Value::MimeMediaType(f)) = c.op_value("document-format") {
+                    if !self.format_supported(f) {
+                        return Inner::Respond(reject(
+                            req,
+                            Rejection::new(
+                                Status::DocumentFormatNotSupported,
+                                format!("document-format '{f}' is not supported; see document-format-supported (RFC 8011 §4.2.5.1)"),
+                            )
+                            .with_unsupported(Attribute::new(
+                                "document-format",
+                                Value::MimeMediaType(f.clone()),
+                            )),
+                        ));
+                    }
+                }
+                let r = self.get_printer_attributes(p, req, &c, ep);
+                if unsupported.is_empty() {
+                    return Inner::Fast(r);
+                }
+                Ok(r.into_message())
+            }
             Operation::GetJobAttributes => self.get_job_attributes(p, req, &c, ep),
             Operation::GetJobs => self.get_jobs(p, req, &c, ep),
             Operation::CancelJob => self.job_op(p, req, &c, now, |p, id, user, now| {
@@ -321,7 +445,7 @@ impl IppCore {
             let at = 1.min(m.groups.len());
             m.groups.insert(at, g);
         }
-        Outcome::Respond(m)
+        Inner::Respond(m)
     }
 
     pub(crate) fn document_checks(&self, c: &Checked<'_>) -> Result<(String, Coding), Rejection> {
@@ -464,9 +588,9 @@ impl IppCore {
         now: SimTime,
         print: bool,
         mut unsupported: Vec<Attribute>,
-    ) -> Outcome {
+    ) -> Inner {
         if c.target != Target::Printer {
-            return Outcome::Respond(reject(
+            return Inner::Respond(reject(
                 req,
                 Rejection::new(
                     Status::BadRequest,
@@ -476,11 +600,11 @@ impl IppCore {
         }
         let (format, coding) = match self.document_checks(c) {
             Ok(x) => x,
-            Err(r) => return Outcome::Respond(reject(req, r)),
+            Err(r) => return Inner::Respond(reject(req, r)),
         };
         let t = match self.template(c) {
             Ok(t) => t,
-            Err(r) => return Outcome::Respond(reject(req, r)),
+            Err(r) => return Inner::Respond(reject(req, r)),
         };
         unsupported.extend(t.unsupported.iter().cloned());
         if !print {
@@ -496,20 +620,20 @@ impl IppCore {
                 "The job would be accepted",
             );
             push_unsupported(&mut m, unsupported);
-            return Outcome::Respond(m);
+            return Inner::Respond(m);
         }
         let spec = self.new_job(p, c, &t);
         let id = p.create_job(spec, now);
         let number = match p.begin_document(id, now) {
             Ok(n) => n,
             Err(e) => {
-                return Outcome::Respond(reject(
+                return Inner::Respond(reject(
                     req,
                     Rejection::new(Status::InternalError, e.to_string()),
                 ));
             }
         };
-        Outcome::Document(DocumentPlan {
+        Inner::Document(DocumentPlan {
             job_id: id,
             number,
             format,
@@ -523,6 +647,7 @@ impl IppCore {
             version: req.version,
             request_id: req.request_id,
             unsupported,
+            charset: None,
         })
     }
 
@@ -562,9 +687,9 @@ impl IppCore {
         c: &Checked<'_>,
         now: SimTime,
         unsupported: Vec<Attribute>,
-    ) -> Outcome {
+    ) -> Inner {
         let Target::Job(id) = c.target else {
-            return Outcome::Respond(reject(
+            return Inner::Respond(reject(
                 req,
                 Rejection::new(
                     Status::BadRequest,
@@ -575,13 +700,13 @@ impl IppCore {
         let last = match c.ops.get("last-document").map(|a| a.values.as_slice()) {
             Some([Value::Boolean(b)]) => *b,
             Some(_) => {
-                return Outcome::Respond(reject(
+                return Inner::Respond(reject(
                     req,
                     Rejection::new(Status::BadRequest, "last-document must be one boolean value (RFC 8011 §4.3.1.1)"),
                 ))
             }
             None => {
-                return Outcome::Respond(reject(
+                return Inner::Respond(reject(
                     req,
                     Rejection::new(
                         Status::BadRequest,
@@ -592,24 +717,24 @@ impl IppCore {
         };
         let (format, coding) = match self.document_checks(c) {
             Ok(x) => x,
-            Err(r) => return Outcome::Respond(reject(req, r)),
+            Err(r) => return Inner::Respond(reject(req, r)),
         };
         let number = match p.begin_document(id, now) {
             Ok(n) => n,
             Err(crate::model::ModelError::NoSuchJob(_)) => {
-                return Outcome::Respond(reject(
+                return Inner::Respond(reject(
                     req,
                     Rejection::new(Status::NotFound, format!("job {id} does not exist")),
                 ))
             }
             Err(e) => {
-                return Outcome::Respond(reject(
+                return Inner::Respond(reject(
                     req,
                     Rejection::new(Status::NotPossible, e.to_string()),
                 ))
             }
         };
-        Outcome::Document(DocumentPlan {
+        Inner::Document(DocumentPlan {
             job_id: id,
             number,
             format,
@@ -623,11 +748,26 @@ impl IppCore {
             version: req.version,
             request_id: req.request_id,
             unsupported,
+            charset: None,
         })
     }
 
     /// The document of `plan` has been received (or failed); record it and answer.
     pub fn finish_document(
+        &self,
+        p: &mut Printer,
+        plan: DocumentPlan,
+        stored: Result<SpooledDocument, SpoolError>,
+        ep: &Endpoint,
+        now: SimTime,
+    ) -> Message {
+        let charset = plan.charset;
+        let mut m = self.finish_document_inner(p, plan, stored, ep, now);
+        answer_in(&mut m, charset);
+        m
+    }
+
+    fn finish_document_inner(
         &self,
         p: &mut Printer,
         plan: DocumentPlan,
@@ -706,7 +846,7 @@ impl IppCore {
         req: &Message,
         c: &Checked<'_>,
         ep: &Endpoint,
-    ) -> Message {
+    ) -> Response {
         let requested = Requested::from_attribute(c.ops.get("requested-attributes"), &["all"]);
         let wants = |name: &str| -> bool {
             requested.is_all()
@@ -714,16 +854,16 @@ impl IppCore {
                 || (requested.names("printer-description") && !is_job_template(name))
                 || (requested.names("job-template") && is_job_template(name))
         };
-        let mut attrs: Vec<Attribute> = Vec::with_capacity(128);
-        for a in live_attributes(p, ep) {
-            if wants(&a.name) {
-                attrs.push(a);
-            }
-        }
+        let mut attrs: Vec<Attribute> = Vec::with_capacity(48);
+        attrs.extend(live_attributes_filtered(p, ep, &wants));
         let statics = self.statics();
-        for a in &statics.attributes {
-            if wants(&a.name) {
-                attrs.push(a.clone());
+        // `all` takes every static attribute: send them pre-encoded.
+        let all_static = requested.is_all();
+        if !all_static {
+            for a in &statics.attributes {
+                if wants(&a.name) {
+                    attrs.push(a.clone());
+                }
             }
         }
         if requested.names("media-col-database") {
@@ -734,7 +874,10 @@ impl IppCore {
             tag: DelimiterTag::PrinterAttributes,
             attributes: attrs,
         });
-        m
+        Response {
+            message: m,
+            tail: all_static.then_some(statics),
+        }
     }
 
     fn get_job_attributes(

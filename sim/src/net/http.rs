@@ -94,7 +94,7 @@ fn ipp_response(m: &Message) -> Resp {
 }
 
 /// Encode a response to `op` with the server's quirks applied.
-fn quirky(shared: &Shared, m: &Message, op: u16) -> Resp {
+fn quirky(shared: &Shared, m: &crate::ipp::Response, op: u16) -> Resp {
     ipp_bytes(crate::ipp::quirks::encode(
         m,
         crate::ipp::Operation::from_raw(op),
@@ -174,6 +174,23 @@ pub async fn serve_http(
     }
 }
 
+/// Read and discard what is left of a request body (up to the document
+/// limit), so a client still sending — its last chunk, say — can finish and
+/// read the answer instead of meeting a reset connection.
+async fn drain(body: &mut Incoming, limits: &super::Limits) {
+    let mut seen = 0u64;
+    while seen <= limits.max_document_bytes {
+        match tokio::time::timeout(limits.idle_timeout, body.frame()).await {
+            Ok(Some(Ok(f))) => {
+                if let Ok(d) = f.into_data() {
+                    seen += d.len() as u64;
+                }
+            }
+            _ => break,
+        }
+    }
+}
+
 enum Stage {
     Header,
     Document {
@@ -243,18 +260,29 @@ async fn post_ipp(
                     let msg = match Message::parse(&header_buf) {
                         Ok((m, _)) => m,
                         Err(e) => {
-                            return bad_ipp(&header_buf, &format!("malformed IPP request: {e}"))
+                            if !ended {
+                                drain(&mut body, &limits).await;
+                            }
+                            return bad_ipp(&header_buf, &format!("malformed IPP request: {e}"));
                         }
                     };
-                    let outcome = {
+                    let (outcome, rescheduled) = {
                         let now = shared.now();
                         let mut p = shared.printer();
-                        shared.core.handle(&mut p, &msg, &ep, now)
+                        let before = p.poll_timeout();
+                        let o = shared.core.handle(&mut p, &msg, &ep, now);
+                        (o, p.poll_timeout() != before)
                     };
-                    shared.poke();
+                    // Wake the clock driver only when the model's next event moved.
+                    if rescheduled {
+                        shared.poke();
+                    }
                     match outcome {
                         Outcome::Respond(m) => {
-                            tracing::debug!(%peer, op = msg.code, status = m.code, "ipp");
+                            tracing::debug!(%peer, op = msg.code, status = m.message.code, "ipp");
+                            if !ended {
+                                drain(&mut body, &limits).await;
+                            }
                             return quirky(&shared, &m, msg.code);
                         }
                         Outcome::Document(plan) => {
@@ -298,7 +326,12 @@ async fn post_ipp(
                         );
                     }
                 }
-                Err(e) => return bad_ipp(&header_buf, &format!("malformed IPP request: {e}")),
+                Err(e) => {
+                    if !ended {
+                        drain(&mut body, &limits).await;
+                    }
+                    return bad_ipp(&header_buf, &format!("malformed IPP request: {e}"));
+                }
             }
         }
         if ended {
@@ -401,7 +434,7 @@ fn fail_plan(
         shared.core.finish_document(&mut p, plan, Err(e), ep, now)
     };
     shared.poke();
-    quirky(shared, &m, op)
+    quirky(shared, &crate::ipp::Response::new(m), op)
 }
 
 fn finish(
@@ -434,7 +467,7 @@ fn finish(
                 shared.core.finish_document(&mut p, *plan, stored, ep, now)
             };
             shared.poke();
-            quirky(shared, &m, op)
+            quirky(shared, &crate::ipp::Response::new(m), op)
         }
     }
 }

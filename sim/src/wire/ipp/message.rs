@@ -162,9 +162,25 @@ impl Message {
         Ok((Message::from_raw(&raw)?, len))
     }
 
-    /// Encodes the message (with end tag) into a new buffer.
+    /// Encodes the message (with end tag) into a new buffer. Writes the bytes
+    /// directly, without building raw items first; the result is always
+    /// identical to `self.to_raw()?.to_bytes()`.
     pub fn to_bytes(&self) -> Result<Vec<u8>, WireError> {
-        self.to_raw()?.to_bytes()
+        let mut out = Vec::with_capacity(512);
+        out.extend_from_slice(&[self.version.0, self.version.1]);
+        out.extend_from_slice(&self.code.to_be_bytes());
+        out.extend_from_slice(&self.request_id.to_be_bytes());
+        for g in &self.groups {
+            if !g.tag.is_group_tag() {
+                return Err(WireError::InvalidDelimiter { tag: g.tag.to_u8() });
+            }
+            out.push(g.tag.to_u8());
+            for a in &g.attributes {
+                emit_attribute(&mut out, a, true, g.tag, 0)?;
+            }
+        }
+        out.push(super::raw::END_OF_ATTRIBUTES_TAG);
+        Ok(out)
     }
 
     /// Decodes a raw message, reporting the first violation of RFC 8010 §3.
@@ -447,6 +463,87 @@ fn encode_attribute(
     encode_value(items, first_name, first, &a.name, group, depth)?;
     for v in rest {
         encode_value(items, Vec::new(), v, &a.name, group, depth)?;
+    }
+    Ok(())
+}
+
+/// Writes one attribute item, checking what the raw layer's `emit` checks.
+fn emit_item(out: &mut Vec<u8>, tag: u8, name: &[u8], value: &[u8]) -> Result<(), WireError> {
+    check_value_tag(tag, name)?;
+    let name_len = u16::try_from(name.len()).map_err(|_| WireError::NameTooLong {
+        name: String::from_utf8_lossy(name.get(..40).unwrap_or(name)).into_owned(),
+        len: name.len(),
+    })?;
+    let value_len = u16::try_from(value.len()).map_err(|_| WireError::ValueTooLong {
+        name: String::from_utf8_lossy(name).into_owned(),
+        len: value.len(),
+    })?;
+    out.push(tag);
+    out.extend_from_slice(&name_len.to_be_bytes());
+    out.extend_from_slice(name);
+    out.extend_from_slice(&value_len.to_be_bytes());
+    out.extend_from_slice(value);
+    Ok(())
+}
+
+/// [`encode_attribute`], writing bytes instead of raw items.
+fn emit_attribute(
+    out: &mut Vec<u8>,
+    a: &Attribute,
+    top: bool,
+    group: DelimiterTag,
+    depth: usize,
+) -> Result<(), WireError> {
+    if a.name.is_empty() {
+        return Err(WireError::EmptyAttributeName { group });
+    }
+    if a.name.len() > MAX_FIELD_LEN {
+        return Err(WireError::NameTooLong {
+            name: a.name.chars().take(40).collect(),
+            len: a.name.len(),
+        });
+    }
+    let Some((first, rest)) = a.values.split_first() else {
+        return Err(WireError::NoValues {
+            name: a.name.clone(),
+        });
+    };
+    let first_name: &[u8] = if top {
+        a.name.as_bytes()
+    } else {
+        emit_item(out, MEMBER_ATTR_NAME, b"", a.name.as_bytes())?;
+        b""
+    };
+    emit_value(out, first_name, first, &a.name, group, depth)?;
+    for v in rest {
+        emit_value(out, b"", v, &a.name, group, depth)?;
+    }
+    Ok(())
+}
+
+/// [`encode_value`], writing bytes instead of raw items.
+fn emit_value(
+    out: &mut Vec<u8>,
+    item_name: &[u8],
+    v: &Value,
+    name: &str,
+    group: DelimiterTag,
+    depth: usize,
+) -> Result<(), WireError> {
+    if let Value::Collection(c) = v {
+        if depth >= MAX_COLLECTION_DEPTH {
+            return Err(WireError::CollectionTooDeepToEncode {
+                name: name.to_owned(),
+                limit: MAX_COLLECTION_DEPTH,
+            });
+        }
+        emit_item(out, BEG_COLLECTION, item_name, b"")?;
+        for m in &c.members {
+            emit_attribute(out, m, false, group, depth + 1)?;
+        }
+        emit_item(out, END_COLLECTION, b"", b"")?;
+    } else if let Some((tag, bytes)) = v.encode_scalar(name)? {
+        emit_item(out, tag, item_name, &bytes)?;
     }
     Ok(())
 }

@@ -1247,3 +1247,13 @@ fn roundtrip_helper_on_temp_fixtures() {
     assert_eq!(roundtrip_dir(&dir), EXAMPLES.len() + 2);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+proptest::proptest! {
+    /// The direct encoder writes exactly what the raw layer would.
+    #[test]
+    fn direct_encoding_equals_raw_encoding(m in super::strategies::message()) {
+        let direct = m.to_bytes();
+        let via_raw = m.to_raw().and_then(|r| r.to_bytes());
+        proptest::prop_assert_eq!(direct, via_raw);
+    }
+}

@@ -1,0 +1,179 @@
+//! `paperjam test` end to end: a virtual printer started with `paperjam serve`,
+//! graded by `paperjam test`, every report format written and read back.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+use paperjam_suites::report::{Report, SCHEMA};
+use paperjam_suites::spec::load_dir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_paperjam");
+
+/// A `paperjam serve` child, killed when dropped.
+struct Server {
+    child: Child,
+    uri: String,
+}
+
+impl Server {
+    fn start() -> Server {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--ipp-port", "0", "--speed", "instant", "--no-tls"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start paperjam serve: {e}"));
+        let mut line = String::new();
+        let stdout = child
+            .stdout
+            .take()
+            .unwrap_or_else(|| panic!("serve has no stdout"));
+        // The first stdout line is the URI; it comes once the port is bound.
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let uri = line.trim().to_string();
+        if !uri.starts_with("ipp://") {
+            let _ = child.kill();
+            panic!("serve printed {line:?} instead of a URI");
+        }
+        Server { child, uri }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn paperjam(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run paperjam: {e}"))
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn explain(o: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn suite_ids() -> Vec<String> {
+    load_dir(&paperjam_suites::ipp_suite_dir())
+        .unwrap_or_else(|e| panic!("suite: {e}"))
+        .into_iter()
+        .map(|c| c.id)
+        .collect()
+}
+
+#[test]
+fn grades_the_virtual_printer_in_every_format() {
+    let srv = Server::start();
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = out.path().to_string_lossy().to_string();
+    let o = paperjam(&[
+        "test", &srv.uri, "--out", &dir, "--format", "json", "--format", "markdown", "--format",
+        "html", "--format", "junit", "--jobs", "2",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", explain(&o));
+    for f in ["report.json", "report.md", "report.html", "junit.xml"] {
+        assert!(out.path().join(f).is_file(), "{f} not written");
+    }
+    let json = read(&out.path().join("report.json"));
+    assert!(json.contains(&format!("\"schema\": \"{SCHEMA}\"")));
+    assert_eq!(SCHEMA, "paperjam-report/1");
+    let report = Report::from_json(&json).unwrap_or_else(|e| panic!("report.json: {e}"));
+    assert_eq!(report.target, srv.uri);
+    assert_eq!(report.cases.len(), suite_ids().len());
+    // Printing is not allowed by default, so the printing case is skipped, with its reason.
+    assert!(report
+        .cases
+        .iter()
+        .filter(|c| c.outcome.as_str() == "skip")
+        .all(|c| !c.reason.is_empty()));
+
+    let html = read(&out.path().join("report.html"));
+    assert!(html.contains("<h2>Summary</h2>"));
+    assert!(html.contains("<td>MUST</td>"));
+    let md = read(&out.path().join("report.md"));
+    assert!(md.contains("## Summary by level"));
+    assert!(read(&out.path().join("junit.xml")).contains("<testsuite"));
+
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("| Level | Pass | Warn | Fail | Skip | Error | Total | Score |"));
+    assert!(stdout.contains("report.html"), "{stdout}");
+    // Not a terminal: one line per case on stderr.
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    for id in suite_ids() {
+        assert!(stderr.contains(&id), "{id} not reported:\n{stderr}");
+    }
+}
+
+#[test]
+fn case_globs_select_cases() {
+    let srv = Server::start();
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = out.path().to_string_lossy().to_string();
+    let o = paperjam(&[
+        "test",
+        &srv.uri,
+        "--out",
+        &dir,
+        "--format",
+        "json",
+        "--case",
+        "ipp/rfc8011/4.1.1/*",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", explain(&o));
+    let report =
+        Report::from_json(&read(&out.path().join("report.json"))).unwrap_or_else(|e| panic!("{e}"));
+    let expected: Vec<String> = suite_ids()
+        .into_iter()
+        .filter(|id| id.starts_with("ipp/rfc8011/4.1.1/"))
+        .collect();
+    assert!(!expected.is_empty());
+    let got: Vec<String> = report.cases.iter().map(|c| c.id.clone()).collect();
+    assert_eq!(got, expected);
+    assert!(
+        !out.path().join("report.md").exists(),
+        "only json was asked for"
+    );
+}
+
+#[test]
+fn lists_cases_without_a_target() {
+    let o = paperjam(&["test", "--list"]);
+    assert_eq!(o.status.code(), Some(0), "{}", explain(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    for id in suite_ids() {
+        assert!(stdout.contains(&id), "{id} not listed:\n{stdout}");
+    }
+    assert!(stdout.contains("MUST"));
+    assert!(stdout.contains("RFC 8011 §4.1.1"));
+}
+
+#[test]
+fn unreachable_target_exits_2() {
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = out.path().to_string_lossy().to_string();
+    let o = paperjam(&["test", "ipp://127.0.0.1:1/ipp/print", "--out", &dir]);
+    assert_eq!(o.status.code(), Some(2), "{}", explain(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("cannot reach"), "{stderr}");
+}
+
+#[test]
+fn other_schemes_exit_2() {
+    let o = paperjam(&["test", "socket://127.0.0.1:9100"]);
+    assert_eq!(o.status.code(), Some(2), "{}", explain(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("come with their protocols"));
+}
