@@ -25,6 +25,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod backend;
+mod grading;
 mod ipptool;
 mod peers;
 mod samples;

@@ -270,12 +270,23 @@ fn write_manifest(p: &Printer, dir: &std::path::Path) -> std::io::Result<()> {
     std::fs::write(dir.join("manifest.tsv"), s)
 }
 
+/// Bind with a deep accept queue (the kernel caps it at `somaxconn`), so a
+/// burst of thousands of connections waits in the queue instead of timing out.
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(16_384)
+}
+
 /// Start a virtual printer.
 pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
     let addr = SocketAddr::new(cfg.bind, cfg.ipp_port);
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| ServerError::Bind { addr, source })?;
+    let listener = listen(addr).map_err(|source| ServerError::Bind { addr, source })?;
     let local = listener
         .local_addr()
         .map_err(|source| ServerError::Bind { addr, source })?;
