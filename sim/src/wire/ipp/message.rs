@@ -252,19 +252,9 @@ impl Message {
     /// a tag that has a defined syntax, an over-long value, or collections
     /// nested deeper than [`MAX_COLLECTION_DEPTH`].
     pub fn to_raw(&self) -> Result<RawMessage, WireError> {
-        let (major, minor) = self.version;
-        let mut raw = RawMessage::new([major, minor], self.code, self.request_id);
-        let items = &mut raw.items;
-        for g in &self.groups {
-            if !g.tag.is_group_tag() {
-                return Err(WireError::InvalidDelimiter { tag: g.tag.to_u8() });
-            }
-            items.push(RawItem::Delimiter(g.tag.to_u8()));
-            for a in &g.attributes {
-                encode_attribute(items, a, true, g.tag, 0)?;
-            }
-        }
-        Ok(raw)
+        // One encoder: write the bytes, then read them back as raw items.
+        let bytes = self.to_bytes()?;
+        RawMessage::parse(&bytes).map(|(raw, _)| raw)
     }
 }
 
@@ -427,46 +417,6 @@ fn decode_collection(
     }
 }
 
-/// Appends the items of one attribute (top-level when `top`, else a
-/// collection member); `depth` is the number of collections open around it.
-fn encode_attribute(
-    items: &mut Vec<RawItem>,
-    a: &Attribute,
-    top: bool,
-    group: DelimiterTag,
-    depth: usize,
-) -> Result<(), WireError> {
-    if a.name.is_empty() {
-        return Err(WireError::EmptyAttributeName { group });
-    }
-    if a.name.len() > MAX_FIELD_LEN {
-        return Err(WireError::NameTooLong {
-            name: a.name.chars().take(40).collect(),
-            len: a.name.len(),
-        });
-    }
-    let Some((first, rest)) = a.values.split_first() else {
-        return Err(WireError::NoValues {
-            name: a.name.clone(),
-        });
-    };
-    let first_name = if top {
-        a.name.as_bytes().to_vec()
-    } else {
-        items.push(RawItem::attribute(
-            MEMBER_ATTR_NAME,
-            Vec::new(),
-            a.name.as_bytes(),
-        ));
-        Vec::new()
-    };
-    encode_value(items, first_name, first, &a.name, group, depth)?;
-    for v in rest {
-        encode_value(items, Vec::new(), v, &a.name, group, depth)?;
-    }
-    Ok(())
-}
-
 /// Writes one attribute item, checking what the raw layer's `emit` checks.
 fn emit_item(out: &mut Vec<u8>, tag: u8, name: &[u8], value: &[u8]) -> Result<(), WireError> {
     check_value_tag(tag, name)?;
@@ -486,7 +436,7 @@ fn emit_item(out: &mut Vec<u8>, tag: u8, name: &[u8], value: &[u8]) -> Result<()
     Ok(())
 }
 
-/// [`encode_attribute`], writing bytes instead of raw items.
+/// Writes one attribute (all its values; members for a collection member).
 fn emit_attribute(
     out: &mut Vec<u8>,
     a: &Attribute,
@@ -521,7 +471,7 @@ fn emit_attribute(
     Ok(())
 }
 
-/// [`encode_value`], writing bytes instead of raw items.
+/// Writes the item(s) of one value, the first named `item_name`.
 fn emit_value(
     out: &mut Vec<u8>,
     item_name: &[u8],
@@ -544,37 +494,6 @@ fn emit_value(
         emit_item(out, END_COLLECTION, b"", b"")?;
     } else if let Some((tag, bytes)) = v.encode_scalar(name)? {
         emit_item(out, tag, item_name, &bytes)?;
-    }
-    Ok(())
-}
-
-/// Appends the item(s) of one value, the first named `item_name`.
-fn encode_value(
-    items: &mut Vec<RawItem>,
-    item_name: Vec<u8>,
-    v: &Value,
-    name: &str,
-    group: DelimiterTag,
-    depth: usize,
-) -> Result<(), WireError> {
-    if let Value::Collection(c) = v {
-        if depth >= MAX_COLLECTION_DEPTH {
-            return Err(WireError::CollectionTooDeepToEncode {
-                name: name.to_owned(),
-                limit: MAX_COLLECTION_DEPTH,
-            });
-        }
-        items.push(RawItem::attribute(BEG_COLLECTION, item_name, Vec::new()));
-        for m in &c.members {
-            encode_attribute(items, m, false, group, depth + 1)?;
-        }
-        items.push(RawItem::attribute(END_COLLECTION, Vec::new(), Vec::new()));
-    } else if let Some((tag, bytes)) = v.encode_scalar(name)? {
-        items.push(RawItem::Attribute {
-            tag,
-            name: item_name,
-            value: bytes,
-        });
     }
     Ok(())
 }
