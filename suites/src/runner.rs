@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use paperjam_sim::ipp::{Operation, Status};
-use paperjam_sim::wire::ipp::{Attribute, DelimiterTag, Group, Message, Value, ValueTag};
+use paperjam_sim::wire::ipp::{Attribute, DelimiterTag, Group, Message, Value};
 
 use crate::attrs::{assemble, parse_attr};
 use crate::client::{Connection, HttpReply, HttpRequest, TargetUri};
@@ -55,38 +55,12 @@ pub struct Runner {
     next_id: AtomicU32,
 }
 
-/// The syntax name of a value, as ipptool and the RFCs write it.
-pub fn syntax_name(v: &Value) -> &'static str {
+/// The syntax name of a value, as ipptool and the RFCs write it (the value
+/// tag's name; `collection` for a collection).
+pub fn syntax_name(v: &Value) -> String {
     match v {
-        Value::Integer(_) => "integer",
-        Value::Boolean(_) => "boolean",
-        Value::Enum(_) => "enum",
-        Value::OctetString(_) => "octetString",
-        Value::DateTime(_) => "dateTime",
-        Value::Resolution { .. } => "resolution",
-        Value::RangeOfInteger { .. } => "rangeOfInteger",
-        Value::TextWithLanguage { .. } => "textWithLanguage",
-        Value::NameWithLanguage { .. } => "nameWithLanguage",
-        Value::Text(_) => "textWithoutLanguage",
-        Value::Name(_) => "nameWithoutLanguage",
-        Value::Keyword(_) => "keyword",
-        Value::Uri(_) => "uri",
-        Value::UriScheme(_) => "uriScheme",
-        Value::Charset(_) => "charset",
-        Value::NaturalLanguage(_) => "naturalLanguage",
-        Value::MimeMediaType(_) => "mimeMediaType",
-        Value::Collection(_) => "collection",
-        Value::OutOfBand(t) => match t {
-            ValueTag::NoValue => "no-value",
-            ValueTag::UnknownValue => "unknown",
-            ValueTag::Unsupported => "unsupported",
-            ValueTag::Default => "default",
-            ValueTag::NotSettable => "not-settable",
-            ValueTag::DeleteAttribute => "delete-attribute",
-            ValueTag::AdminDefine => "admin-define",
-            _ => "out-of-band",
-        },
-        Value::Unknown { .. } => "unknown-tag",
+        Value::Collection(_) => "collection".to_string(),
+        other => other.tag().to_string(),
     }
 }
 
@@ -120,7 +94,7 @@ pub fn value_text(v: &Value) -> String {
         Value::OctetString(b) if b.iter().all(|c| (0x20..0x7f).contains(c)) => {
             String::from_utf8_lossy(b).into_owned()
         }
-        Value::OutOfBand(_) => syntax_name(v).to_string(),
+        Value::OutOfBand(_) => syntax_name(v),
         other => other.to_string(),
     }
 }
