@@ -27,6 +27,41 @@ const KNOWN_DEFECTS: &[(&str, &str)] = &[
     ),
 ];
 
+/// ippeveprinter reports `printer-up-time` 0 during its first second; the
+/// case for RFC 8011 §5.4.29 must flag that when it is asked then. A fresh
+/// printer is asked the moment its port accepts; the defect is bound to that
+/// first second, so up to three fresh starts are tried before concluding the
+/// grader missed it.
+#[test]
+fn grader_flags_ippeveprinter_up_time_zero() {
+    let case = load_dir(&paperjam_suites::ipp_suite_dir())
+        .unwrap()
+        .into_iter()
+        .find(|c| c.id == "ipp/rfc8011/5.4.29/printer-up-time")
+        .expect("the printer-up-time case exists");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let peer = IppEvePrinter::start_waiting(false);
+        let result = rt.block_on(async {
+            let runner = Runner::new(
+                TargetUri::parse(&peer.uri()).unwrap(),
+                RunOptions::virtual_printer(paperjam_suites::documents_dir()),
+            )
+            .await;
+            runner.run(&case).await
+        });
+        if result.outcome == Outcome::Fail && result.findings.iter().any(|f| f.actual == "0") {
+            return;
+        }
+        seen.push(format!("{}: {}", result.outcome.as_str(), result.reason));
+    }
+    panic!("ippeveprinter's printer-up-time 0 was not flagged in three fresh starts: {seen:#?}");
+}
+
 #[test]
 fn suite_grades_ippeveprinter() {
     let peer = IppEvePrinter::start();

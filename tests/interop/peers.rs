@@ -291,6 +291,13 @@ impl IppEvePrinter {
     /// zero (it reports 0 during its first second, which `ipp-1.1.test` fails).
     /// A port taken in the meantime by someone else is retried on a new port.
     pub fn start() -> IppEvePrinter {
+        IppEvePrinter::start_waiting(true)
+    }
+
+    /// Like [`IppEvePrinter::start`]; with `wait_up_time: false` it returns as
+    /// soon as the port accepts connections, still inside the printer's first
+    /// second (to observe what it reports then).
+    pub fn start_waiting(wait_up_time: bool) -> IppEvePrinter {
         let program = require_tool("ippeveprinter");
         let dir = tempfile::Builder::new()
             .prefix("ippeveprinter-")
@@ -351,6 +358,16 @@ impl IppEvePrinter {
                 );
             }
             let uri = format!("ipp://127.0.0.1:{port}/ipp/print");
+            if !wait_up_time {
+                return IppEvePrinter {
+                    _printer: printer,
+                    port,
+                    spool,
+                    log,
+                    _dbus: dbus,
+                    _dir: dir,
+                };
+            }
             poll_until(
                 "printer-up-time > 0",
                 &mut printer,
