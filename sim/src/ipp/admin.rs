@@ -7,7 +7,7 @@ use crate::wire::ipp::{Attribute, DelimiterTag, Group, Message, Value};
 
 use super::attributes::{is_template_attribute, Endpoint, StaticAttributes};
 use super::codes::{Operation, Status};
-use super::request::{Checked, Rejection, Target};
+use super::request::{Checked, Rejection};
 use super::service::{response, IppCore};
 use super::template::{apply_to_job, check_job_group};
 use super::values::*;
@@ -48,25 +48,6 @@ pub fn settable_defaults(s: &StaticAttributes) -> Vec<String> {
         })
         .map(|(a, _)| a.name.clone())
         .collect()
-}
-
-fn job_target(c: &Checked<'_>) -> Result<u32, Rejection> {
-    match c.target {
-        Target::Job(id) => Ok(id),
-        _ => Err(Rejection::new(
-            Status::BadRequest,
-            format!("{} needs job-id or job-uri", c.op),
-        )),
-    }
-}
-
-fn model_err(id: u32, e: crate::model::ModelError) -> Rejection {
-    match e {
-        crate::model::ModelError::NoSuchJob(_) => {
-            Rejection::new(Status::NotFound, format!("job {id} does not exist"))
-        }
-        other => Rejection::new(Status::NotPossible, other.to_string()),
-    }
 }
 
 impl IppCore {
@@ -130,12 +111,7 @@ impl IppCore {
                     Some(ids) => {
                         for id in &ids {
                             match p.job(*id) {
-                                None => {
-                                    return Err(Rejection::new(
-                                        Status::NotFound,
-                                        format!("job {id} does not exist"),
-                                    ))
-                                }
+                                None => return Err(Rejection::no_such_job(*id)),
                                 Some(j) if j.state.is_terminal() => {
                                     return Err(Rejection::new(
                                         Status::NotPossible,
@@ -162,12 +138,13 @@ impl IppCore {
                 Ok(ok(&format!("{} jobs canceled", targets.len())))
             }
             Operation::RestartJob => {
-                let id = job_target(c)?;
-                p.restart_job(id, now).map_err(|e| model_err(id, e))?;
+                let id = c.job_id()?;
+                p.restart_job(id, now)
+                    .map_err(|e| Rejection::from_model(id, e))?;
                 Ok(ok(&format!("Job {id} restarted")))
             }
             Operation::ReprocessJob | Operation::ResubmitJob => {
-                let id = job_target(c)?;
+                let id = c.job_id()?;
                 let accepted = if op == Operation::ResubmitJob {
                     let t = self.template(c)?;
                     if !t.unsupported.is_empty() {
@@ -197,7 +174,7 @@ impl IppCore {
                         },
                         now,
                     )
-                    .map_err(|e| model_err(id, e))?;
+                    .map_err(|e| Rejection::from_model(id, e))?;
                 let mut m = ok(&format!("Job {id} submitted again as job {new}"));
                 m.groups.push(self.job_summary(p, new, ep));
                 Ok(m)
@@ -215,17 +192,19 @@ impl IppCore {
                 Ok(ok(&format!("Job {id} suspended")))
             }
             Operation::ResumeJob => {
-                let id = job_target(c)?;
-                p.resume_job(id, now).map_err(|e| model_err(id, e))?;
+                let id = c.job_id()?;
+                p.resume_job(id, now)
+                    .map_err(|e| Rejection::from_model(id, e))?;
                 Ok(ok(&format!("Job {id} resumed")))
             }
             Operation::PromoteJob => {
-                let id = job_target(c)?;
-                p.promote_job(id, now).map_err(|e| model_err(id, e))?;
+                let id = c.job_id()?;
+                p.promote_job(id, now)
+                    .map_err(|e| Rejection::from_model(id, e))?;
                 Ok(ok(&format!("Job {id} prints next")))
             }
             Operation::ScheduleJobAfter => {
-                let id = job_target(c)?;
+                let id = c.job_id()?;
                 let after = match c.op_value("job-id-after") {
                     Some(Value::Integer(n)) if *n > 0 => *n as u32,
                     _ => return Err(Rejection::new(
@@ -234,7 +213,7 @@ impl IppCore {
                     )),
                 };
                 p.schedule_after(id, after, now)
-                    .map_err(|e| model_err(id, e))?;
+                    .map_err(|e| Rejection::from_model(id, e))?;
                 Ok(ok(&format!("Job {id} prints after job {after}")))
             }
             Operation::SetJobAttributes => self.set_job_attributes(p, req, c, now),
@@ -254,10 +233,8 @@ impl IppCore {
         c: &Checked<'_>,
         now: SimTime,
     ) -> Result<Message, Rejection> {
-        let id = job_target(c)?;
-        let job = p
-            .job(id)
-            .ok_or_else(|| Rejection::new(Status::NotFound, format!("job {id} does not exist")))?;
+        let id = c.job_id()?;
+        let job = p.job(id).ok_or_else(|| Rejection::no_such_job(id))?;
         if !matches!(job.state, JobState::Pending | JobState::PendingHeld) {
             return Err(Rejection::new(
                 Status::NotPossible,

@@ -7,7 +7,7 @@ use crate::wire::ipp::{Attribute, DelimiterTag, Group, Message, Value, ValueTag}
 use super::attributes::Endpoint;
 use super::codes::{Operation, Status};
 use super::jobs::Requested;
-use super::request::{Checked, Rejection, Target};
+use super::request::{Checked, Rejection};
 use super::service::{response, IppCore};
 use super::values::*;
 
@@ -72,12 +72,7 @@ impl IppCore {
         ep: &Endpoint,
         now: SimTime,
     ) -> Result<Message, Rejection> {
-        let Target::Job(id) = c.target else {
-            return Err(Rejection::new(
-                Status::BadRequest,
-                format!("{op} needs job-id or job-uri (PWG 5100.5)"),
-            ));
-        };
+        let id = c.job_id()?;
         let number = match c.op_value("document-number") {
             Some(Value::Integer(n)) if *n > 0 => Some(*n as u32),
             Some(_) => {
@@ -99,10 +94,7 @@ impl IppCore {
                     req.request_id,
                     &format!("Document {n} of job {id} canceled"),
                 )),
-                Err(crate::model::ModelError::NoSuchJob(_)) => Err(Rejection::new(
-                    Status::NotFound,
-                    format!("job {id} does not exist"),
-                )),
+                Err(crate::model::ModelError::NoSuchJob(_)) => Err(Rejection::no_such_job(id)),
                 Err(crate::model::ModelError::NoSuchDocument { .. }) => Err(Rejection::new(
                     Status::NotFound,
                     format!("job {id} has no document {n}"),
@@ -127,9 +119,7 @@ impl IppCore {
                         "Set-Document-Attributes needs a document attributes group",
                     )
                 })?;
-            let job = p.job_mut(id).ok_or_else(|| {
-                Rejection::new(Status::NotFound, format!("job {id} does not exist"))
-            })?;
+            let job = p.job_mut(id).ok_or_else(|| Rejection::no_such_job(id))?;
             if !matches!(job.state, JobState::Pending | JobState::PendingHeld) {
                 return Err(Rejection::new(
                     Status::NotPossible,
@@ -168,9 +158,7 @@ impl IppCore {
                 "Document attributes changed",
             ));
         }
-        let job = p
-            .job(id)
-            .ok_or_else(|| Rejection::new(Status::NotFound, format!("job {id} does not exist")))?;
+        let job = p.job(id).ok_or_else(|| Rejection::no_such_job(id))?;
         let mut m = response(req.version, Status::Ok, req.request_id, "OK");
         if op == Operation::GetDocumentAttributes {
             let n = number.ok_or_else(|| {

@@ -31,6 +31,19 @@ impl Rejection {
         }
     }
 
+    /// `client-error-not-found` for a job id the printer does not know.
+    pub fn no_such_job(id: u32) -> Rejection {
+        Rejection::new(Status::NotFound, format!("job {id} does not exist"))
+    }
+
+    /// The answer for a refusal of the printer model about job `id`.
+    pub fn from_model(id: u32, e: crate::model::ModelError) -> Rejection {
+        match e {
+            crate::model::ModelError::NoSuchJob(_) => Rejection::no_such_job(id),
+            other => Rejection::new(Status::NotPossible, other.to_string()),
+        }
+    }
+
     /// Add an attribute to the unsupported group.
     pub fn with_unsupported(mut self, a: Attribute) -> Rejection {
         self.unsupported.push(a);
@@ -65,6 +78,17 @@ pub struct Checked<'a> {
 }
 
 impl<'a> Checked<'a> {
+    /// The job the request names (`job-id` or `job-uri`), or `client-error-bad-request`.
+    pub fn job_id(&self) -> Result<u32, Rejection> {
+        match self.target {
+            Target::Job(id) => Ok(id),
+            _ => Err(Rejection::new(
+                Status::BadRequest,
+                format!("{} needs job-id or job-uri (RFC 8011 §4.1.5)", self.op),
+            )),
+        }
+    }
+
     /// An operation attribute's first value.
     pub fn op_value(&self, name: &str) -> Option<&'a Value> {
         self.ops.get(name).and_then(|a| a.values.first())

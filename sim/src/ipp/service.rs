@@ -722,10 +722,7 @@ impl IppCore {
         let number = match p.begin_document(id, now) {
             Ok(n) => n,
             Err(crate::model::ModelError::NoSuchJob(_)) => {
-                return Inner::Respond(reject(
-                    req,
-                    Rejection::new(Status::NotFound, format!("job {id} does not exist")),
-                ))
+                return Inner::Respond(reject(req, Rejection::no_such_job(id)))
             }
             Err(e) => {
                 return Inner::Respond(reject(
@@ -887,15 +884,8 @@ impl IppCore {
         c: &Checked<'_>,
         ep: &Endpoint,
     ) -> Result<Message, Rejection> {
-        let Target::Job(id) = c.target else {
-            return Err(Rejection::new(
-                Status::BadRequest,
-                "Get-Job-Attributes needs job-id or job-uri (RFC 8011 §4.3.4)",
-            ));
-        };
-        let job = p
-            .job(id)
-            .ok_or_else(|| Rejection::new(Status::NotFound, format!("job {id} does not exist")))?;
+        let id = c.job_id()?;
+        let job = p.job(id).ok_or_else(|| Rejection::no_such_job(id))?;
         let requested = Requested::from_attribute(c.ops.get("requested-attributes"), &["all"]);
         let mut m = response(req.version, Status::Ok, req.request_id, "OK");
         m.groups.push(Group {
@@ -1014,20 +1004,9 @@ impl IppCore {
     where
         F: FnOnce(&mut Printer, u32, &str, SimTime) -> Result<(), crate::model::ModelError>,
     {
-        let Target::Job(id) = c.target else {
-            return Err(Rejection::new(
-                Status::BadRequest,
-                format!("{} needs job-id or job-uri (RFC 8011 §4.3)", c.op),
-            ));
-        };
-        match f(p, id, &c.user, now) {
-            Ok(()) => Ok(response(req.version, Status::Ok, req.request_id, "OK")),
-            Err(crate::model::ModelError::NoSuchJob(_)) => Err(Rejection::new(
-                Status::NotFound,
-                format!("job {id} does not exist"),
-            )),
-            Err(e) => Err(Rejection::new(Status::NotPossible, e.to_string())),
-        }
+        let id = c.job_id()?;
+        f(p, id, &c.user, now).map_err(|e| Rejection::from_model(id, e))?;
+        Ok(response(req.version, Status::Ok, req.request_id, "OK"))
     }
 
     fn cancel_my_jobs(
@@ -1054,12 +1033,7 @@ impl IppCore {
             for id in ids {
                 let id = u32::try_from(*id).unwrap_or(0);
                 match p.job(id) {
-                    None => {
-                        return Err(Rejection::new(
-                            Status::NotFound,
-                            format!("job {id} does not exist"),
-                        ))
-                    }
+                    None => return Err(Rejection::no_such_job(id)),
                     Some(j) if j.spec.user != c.user => {
                         return Err(Rejection::new(
                             Status::NotAuthorized,
@@ -1093,15 +1067,8 @@ impl IppCore {
         req: &Message,
         c: &Checked<'_>,
     ) -> Result<Message, Rejection> {
-        let Target::Job(id) = c.target else {
-            return Err(Rejection::new(
-                Status::BadRequest,
-                "Validate-Document needs job-id or job-uri (PWG 5100.5)",
-            ));
-        };
-        let job = p
-            .job(id)
-            .ok_or_else(|| Rejection::new(Status::NotFound, format!("job {id} does not exist")))?;
+        let id = c.job_id()?;
+        let job = p.job(id).ok_or_else(|| Rejection::no_such_job(id))?;
         if job.closed || job.state.is_terminal() {
             return Err(Rejection::new(
                 Status::NotPossible,
