@@ -8,6 +8,7 @@
 //! Profiles ([`profile`]) describe a printer model in TOML; the embedded default
 //! is an IPP Everywhere office laser.
 
+pub mod fault;
 pub mod ipp;
 pub mod model;
 pub mod net;

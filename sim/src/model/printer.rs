@@ -265,6 +265,10 @@ pub struct Printer {
     disabled: bool,
     /// `printer-message-from-operator`.
     pub operator_message: String,
+    /// When the printer last powered on (zero, or the end of the last power cycle).
+    pub booted_at: SimTime,
+    /// How many times the printer was power-cycled.
+    pub power_cycles: u64,
 }
 
 impl Printer {
@@ -322,6 +326,8 @@ impl Printer {
             shut_down_state: false,
             disabled: false,
             operator_message: String::new(),
+            booted_at: SimTime::ZERO,
+            power_cycles: 0,
         };
         p.refresh_supply_conditions();
         p.last_state = (p.state(), p.state_reasons());
@@ -476,7 +482,8 @@ impl Printer {
 
     /// Seconds since power-on, at the last time the printer was told.
     pub fn up_time(&self) -> i32 {
-        i32::try_from(self.now.as_secs()).unwrap_or(i32::MAX).max(1)
+        let up = self.now.since(self.booted_at).as_secs();
+        i32::try_from(up).unwrap_or(i32::MAX).max(1)
     }
 
     fn is_blocked(&self) -> bool {
@@ -578,6 +585,55 @@ impl Printer {
         self.paused = false;
         self.paused_now = false;
         self.shut_down_state = false;
+        self.handle_timeout(now);
+    }
+
+    /// A fault aborts the job printing now (`job-state` aborted,
+    /// `aborted-by-system`); returns its id.
+    pub fn abort_current(&mut self, why: &str, now: SimTime) -> Result<u32, ModelError> {
+        let a = self.active.take().ok_or(ModelError::NothingPrinting)?;
+        if let Some(job) = self.jobs.get_mut(&a.job) {
+            job.state = JobState::Aborted;
+            job.reasons = vec!["aborted-by-system".into()];
+            job.message = why.to_string();
+            job.completed_at = Some(now);
+            job.receiving = false;
+            self.counters.jobs_failed += 1;
+            self.finished.push_back(a.job);
+        }
+        self.handle_timeout(now);
+        Ok(a.job)
+    }
+
+    /// The power goes off and comes back at `back_at`: jobs in progress (printing
+    /// or still receiving) are aborted, pending ones stay queued, pause and
+    /// offline are forgotten, physical conditions (a jam, an open door) remain,
+    /// and `printer-up-time` counts from `back_at`.
+    pub fn power_cycle(&mut self, now: SimTime, back_at: SimTime) {
+        self.active = None;
+        for job in self.jobs.values_mut() {
+            let in_progress = matches!(
+                job.state,
+                JobState::Processing | JobState::ProcessingStopped
+            ) || (job.receiving || !job.closed) && !job.state.is_terminal();
+            if in_progress {
+                job.state = JobState::Aborted;
+                job.reasons = vec!["aborted-by-system".into()];
+                job.message = "The printer was power-cycled".into();
+                job.completed_at = Some(now);
+                job.receiving = false;
+                job.closed = true;
+                self.counters.jobs_failed += 1;
+                self.finished.push_back(job.id);
+            }
+        }
+        self.paused = false;
+        self.paused_now = false;
+        self.shut_down_state = false;
+        self.conditions.remove(&Condition::Offline);
+        self.condition_since.remove(&Condition::Offline);
+        self.booted_at = back_at;
+        self.power_cycles += 1;
         self.handle_timeout(now);
     }
 

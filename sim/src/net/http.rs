@@ -98,7 +98,7 @@ fn quirky(shared: &Shared, m: &crate::ipp::Response, op: u16) -> Resp {
     ipp_bytes(crate::ipp::quirks::encode(
         m,
         crate::ipp::Operation::from_raw(op),
-        &shared.quirks,
+        &shared.faults.quirks(),
     ))
 }
 

@@ -12,6 +12,7 @@ use tokio::sync::{watch, Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use crate::fault::{Fault, FaultSource, FaultState};
 use crate::ipp::IppCore;
 use crate::model::{Clock, Printer, SimTime, Speed, Spool};
 use crate::profile::Profile;
@@ -60,6 +61,10 @@ pub struct ServerConfig {
     pub chunked_responses: bool,
     /// Built-in misbehaviour (negative controls for the grader).
     pub quirks: Vec<crate::ipp::quirks::Quirk>,
+    /// Faults raised at start (`--fault`).
+    pub faults: Vec<Fault>,
+    /// Seed of every random choice a fault makes.
+    pub seed: u64,
 }
 
 impl ServerConfig {
@@ -76,6 +81,8 @@ impl ServerConfig {
             boot_unix_ms: None,
             chunked_responses: false,
             quirks: Vec::new(),
+            faults: Vec::new(),
+            seed: 0,
         }
     }
 }
@@ -113,8 +120,8 @@ pub struct Shared {
     wake: Notify,
     /// Send responses chunked to HTTP/1.1 clients.
     pub chunked_responses: bool,
-    /// Built-in misbehaviour applied to IPP responses.
-    pub quirks: Vec<crate::ipp::quirks::Quirk>,
+    /// Faults in force.
+    pub faults: FaultState,
 }
 
 impl Shared {
@@ -180,7 +187,7 @@ impl PrinterHandle {
             started: Instant::now(),
             wake: Notify::new(),
             chunked_responses: false,
-            quirks: Vec::new(),
+            faults: FaultState::new(0),
         })))
     }
 
@@ -322,8 +329,21 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
         started: Instant::now(),
         wake: Notify::new(),
         chunked_responses: cfg.chunked_responses,
-        quirks: cfg.quirks.clone(),
+        faults: FaultState::new(cfg.seed),
     });
+    {
+        let mut p = shared.printer();
+        let initial = cfg
+            .quirks
+            .iter()
+            .map(|q| Fault::Quirk(*q))
+            .chain(cfg.faults.iter().cloned());
+        for f in initial {
+            shared
+                .faults
+                .raise(f, FaultSource::Cli, &mut p, SimTime::ZERO, None);
+        }
+    }
     let (tx, rx) = watch::channel(false);
     let task = tokio::spawn(run(listener, shared.clone(), tls_config.clone(), rx));
     Ok(RunningServer {
