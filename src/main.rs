@@ -13,6 +13,8 @@ use paperjam_sim::model::Speed;
 use paperjam_sim::net::{server, Limits, ServerConfig, TlsSource};
 use paperjam_sim::profile::{Profile, DEFAULT_PROFILE_TOML};
 
+mod fault_cmd;
+
 /// Virtual printers that misbehave on command, and a conformance runner.
 #[derive(Parser, Debug)]
 #[command(name = "paperjam", version, about)]
@@ -27,6 +29,8 @@ enum Command {
     Serve(ServeArgs),
     /// Grade a printer: run a conformance suite against it and write reports.
     Test(test_cmd::TestArgs),
+    /// Raise, clear and list faults on a running printer (its control API).
+    Fault(fault_cmd::FaultArgs),
     /// Printer profiles.
     Profile {
         #[command(subcommand)]
@@ -83,11 +87,31 @@ struct ServeArgs {
     /// Most connections served at once.
     #[arg(long, default_value_t = Limits::default().max_connections)]
     max_connections: usize,
-    /// Misbehave on purpose (repeatable): wrong-request-id, wrong-version,
-    /// missing-required-attribute, reordered-operation-group, dropped-end-tag;
+    /// Speak a broken dialect on purpose (repeatable): a quirk of
+    /// `paperjam fault catalog`, e.g. ipp-version-1.0, server-error-busy;
     /// `NAME@Operation-Name` limits it to one operation.
     #[arg(long = "quirk", value_name = "NAME[@OPERATION]")]
     quirks: Vec<paperjam_sim::ipp::quirks::Quirk>,
+    /// Raise a fault at start (repeatable): a toxic (`latency=200ms`,
+    /// `reset_peer`), a quirk or an event (`media-jam`); see `paperjam fault catalog`.
+    #[arg(long = "fault", value_name = "SPEC")]
+    faults: Vec<paperjam_sim::fault::Fault>,
+    /// Play a scenario: a timeline of faults (TOML, see fixtures/scenarios/).
+    #[arg(long)]
+    scenario: Option<PathBuf>,
+    /// Seed of every random choice faults make (default: the scenario's, else 0).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Control API port (HTTP/JSON; 0 picks a free one). When the default port
+    /// is taken, a free one is used and printed.
+    #[arg(long)]
+    control_port: Option<u16>,
+    /// Address the control API binds. Loopback unless you say otherwise.
+    #[arg(long, default_value = "127.0.0.1")]
+    control_bind: IpAddr,
+    /// Run without the control API.
+    #[arg(long, conflicts_with_all = ["control_port"])]
+    no_control: bool,
     /// Send IPP responses to HTTP/1.1 clients with chunked transfer encoding.
     #[arg(long)]
     chunked_responses: bool,
@@ -109,6 +133,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Profile { command } => profile(command),
         Command::Test(args) => test_cmd::run(args),
+        Command::Fault(args) => fault_cmd::run(args),
     }
 }
 
@@ -165,6 +190,22 @@ fn serve(args: ServeArgs) -> ExitCode {
     cfg.speed = args.speed;
     cfg.chunked_responses = args.chunked_responses;
     cfg.quirks = args.quirks;
+    cfg.faults = args.faults;
+    if let Some(path) = &args.scenario {
+        match paperjam_sim::fault::scenario::Scenario::load(path) {
+            Ok(s) => {
+                cfg.seed = args.seed.or(s.seed).unwrap_or(0);
+                cfg.scenario = Some(s);
+            }
+            Err(e) => {
+                eprintln!("paperjam: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        cfg.seed = args.seed.unwrap_or(0);
+    }
+    let control = (!args.no_control).then_some((args.control_bind, args.control_port));
     cfg.limits = Limits {
         max_request_bytes: args.max_request_bytes,
         max_document_bytes: args.max_document_bytes,
@@ -203,15 +244,67 @@ fn serve(args: ServeArgs) -> ExitCode {
         for u in running.uris() {
             println!("{u}");
         }
+        let control = match control {
+            None => None,
+            Some((bind, port)) => match start_control(bind, port, &running).await {
+                Ok(c) => Some(c),
+                Err(code) => return code,
+            },
+        };
         eprintln!("paperjam: spool {}", running.printer.spool_dir().display());
         eprintln!("paperjam: serving until Ctrl-C");
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
         let _ = tokio::signal::ctrl_c().await;
         eprintln!("paperjam: shutting down");
+        if let Some(c) = control {
+            c.shutdown().await;
+        }
         running.shutdown(Duration::from_secs(10)).await;
         ExitCode::SUCCESS
     })
+}
+
+/// Start the control API: on `port`, or on the default port and, when that is
+/// taken, on a free one. Prints its URL on stdout.
+async fn start_control(
+    bind: IpAddr,
+    port: Option<u16>,
+    running: &server::RunningServer,
+) -> Result<paperjam_sim::net::control::ControlServer, ExitCode> {
+    use paperjam_sim::net::control::{start_control, DEFAULT_CONTROL_PORT};
+    let addr = std::net::SocketAddr::new(bind, port.unwrap_or(DEFAULT_CONTROL_PORT));
+    let started = match start_control(addr, running.printer.clone()).await {
+        Err(e) if port.is_none() && e.kind() == std::io::ErrorKind::AddrInUse => {
+            eprintln!(
+                "paperjam: control port {DEFAULT_CONTROL_PORT} is taken; using a free one"
+            );
+            start_control(std::net::SocketAddr::new(bind, 0), running.printer.clone()).await
+        }
+        other => other,
+    };
+    match started {
+        Ok(c) => {
+            let host = match c.addr.ip() {
+                IpAddr::V6(a) => format!("[{a}]"),
+                IpAddr::V4(a) => a.to_string(),
+            };
+            println!("control: http://{host}:{}", c.addr.port());
+            if bind.is_loopback() {
+                eprintln!("paperjam: control API on loopback only ({})", c.addr);
+            } else {
+                eprintln!(
+                    "paperjam: warning: control API on {}, reachable from other hosts: anyone there can raise faults",
+                    c.addr
+                );
+            }
+            Ok(c)
+        }
+        Err(e) => {
+            eprintln!("paperjam: cannot start the control API on {addr}: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
 }
 
 /// `paperjam test`: grade a printer against a suite and write reports.

@@ -269,6 +269,8 @@ pub struct Printer {
     pub booted_at: SimTime,
     /// How many times the printer was power-cycled.
     pub power_cycles: u64,
+    page_breaks: BTreeSet<(u32, u32)>,
+    break_hit: Option<(u32, u32)>,
 }
 
 impl Printer {
@@ -328,6 +330,8 @@ impl Printer {
             operator_message: String::new(),
             booted_at: SimTime::ZERO,
             power_cycles: 0,
+            page_breaks: BTreeSet::new(),
+            break_hit: None,
         };
         p.refresh_supply_conditions();
         p.last_state = (p.state(), p.state_reasons());
@@ -635,6 +639,26 @@ impl Printer {
         self.booted_at = back_at;
         self.power_cycles += 1;
         self.handle_timeout(now);
+    }
+
+    /// Stop the engine right after page `page` of job `job` (of any job if
+    /// `None`) has printed, until [`Printer::release_page_break`]: lets a
+    /// scenario raise a jam at an exact page even when pages print instantly.
+    /// The stop is invisible to clients (the job stays `processing`).
+    pub fn add_page_break(&mut self, job: Option<u32>, page: u32) {
+        self.page_breaks.insert((job.unwrap_or(0), page));
+    }
+
+    /// The page break the engine stopped at: `(job, page)`.
+    pub fn page_break_hit(&self) -> Option<(u32, u32)> {
+        self.break_hit
+    }
+
+    /// Go on printing after a page break.
+    pub fn release_page_break(&mut self, now: SimTime) {
+        if self.break_hit.take().is_some() {
+            self.handle_timeout(now);
+        }
     }
 
     /// Set `printer-message-from-operator` and other configuration: records the change.
@@ -1062,7 +1086,7 @@ impl Printer {
     /// When the model next needs [`Printer::handle_timeout`].
     pub fn poll_timeout(&self) -> Option<SimTime> {
         let page = match &self.active {
-            Some(a) if !self.is_blocked() => Some(a.next_page_at),
+            Some(a) if !self.is_blocked() && self.break_hit.is_none() => Some(a.next_page_at),
             _ => None,
         };
         let mot = Duration::from_secs(u64::from(self.profile.jobs.multiple_operation_timeout));
@@ -1178,7 +1202,7 @@ impl Printer {
 
     /// One step of progress; false when nothing more can happen at `now`.
     fn step(&mut self, now: SimTime) -> bool {
-        if self.is_blocked() {
+        if self.is_blocked() || self.break_hit.is_some() {
             return false;
         }
         if let Some(active) = self.active.clone() {
@@ -1196,6 +1220,18 @@ impl Printer {
             self.print_impression(active.job, now);
             if let Some(a) = self.active.as_mut() {
                 a.next_page_at = a.next_page_at.after(a.page_time);
+            }
+            if !self.page_breaks.is_empty() {
+                let page = self
+                    .jobs
+                    .get(&active.job)
+                    .map_or(0, |j| u32::try_from(j.impressions_completed).unwrap_or(u32::MAX));
+                for key in [(active.job, page), (0, page)] {
+                    if self.page_breaks.remove(&key) {
+                        self.break_hit = Some((active.job, page));
+                        return false;
+                    }
+                }
             }
             return true;
         }

@@ -6,6 +6,7 @@
 //! (plain or TLS on the same port, told apart by the first byte as CUPS does)
 //! and drives the model's clock.
 
+pub mod control;
 pub mod http;
 pub mod limits;
 pub mod server;

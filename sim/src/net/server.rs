@@ -12,7 +12,8 @@ use tokio::sync::{watch, Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::fault::{Fault, FaultSource, FaultState};
+use crate::fault::scenario::{Action, Scenario, ScenarioRun};
+use crate::fault::{ActiveFault, Fault, FaultError, FaultSource, FaultState};
 use crate::ipp::IppCore;
 use crate::model::{Clock, Printer, SimTime, Speed, Spool};
 use crate::profile::Profile;
@@ -65,6 +66,8 @@ pub struct ServerConfig {
     pub faults: Vec<Fault>,
     /// Seed of every random choice a fault makes.
     pub seed: u64,
+    /// A timeline of faults to play.
+    pub scenario: Option<Scenario>,
 }
 
 impl ServerConfig {
@@ -83,6 +86,7 @@ impl ServerConfig {
             quirks: Vec::new(),
             faults: Vec::new(),
             seed: 0,
+            scenario: None,
         }
     }
 }
@@ -122,6 +126,7 @@ pub struct Shared {
     pub chunked_responses: bool,
     /// Faults in force.
     pub faults: FaultState,
+    scenario: Mutex<Option<ScenarioRun>>,
 }
 
 impl Shared {
@@ -142,6 +147,83 @@ impl Shared {
     pub fn poke(&self) {
         self.wake.notify_one();
     }
+
+    fn scenario(&self) -> MutexGuard<'_, Option<ScenarioRun>> {
+        match self.scenario.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// A request of `op` (raw code) is about to be handled: scenario steps
+    /// triggered by it fire first, so a fault they raise applies to it.
+    pub fn on_request(&self, op: u16, p: &mut Printer, now: SimTime) {
+        let actions = match self.scenario().as_mut() {
+            Some(run) => run.on_request(crate::ipp::Operation::from_raw(op), p, now),
+            None => return,
+        };
+        if !actions.is_empty() {
+            self.apply(actions, p, now);
+            self.settle(p, now);
+            self.poke();
+        }
+    }
+
+    /// Move the model and the faults on to `now`: pages print, scenario steps
+    /// fire, timed faults end.
+    pub fn tick(&self, p: &mut Printer, now: SimTime) {
+        p.handle_timeout(now);
+        self.settle(p, now);
+    }
+
+    /// Fire what is due until nothing more is (a page break, a fault ending,
+    /// a step whose trigger another step caused).
+    fn settle(&self, p: &mut Printer, now: SimTime) {
+        for _ in 0..64 {
+            let actions = self
+                .scenario()
+                .as_mut()
+                .map(|run| run.poll(p, now))
+                .unwrap_or_default();
+            let expired = self.faults.expire(p, now);
+            let had_break = p.page_break_hit().is_some();
+            if actions.is_empty() && expired.is_empty() && !had_break {
+                return;
+            }
+            self.apply(actions, p, now);
+            for f in expired {
+                tracing::info!(fault = %f.fault, "fault ended");
+            }
+            p.release_page_break(now);
+        }
+    }
+
+    fn apply(&self, actions: Vec<Action>, p: &mut Printer, now: SimTime) {
+        for a in actions {
+            match a {
+                Action::Raise { fault, hold } => {
+                    tracing::info!(%fault, "scenario raises");
+                    let until = hold.map(|d| now.after(d));
+                    self.faults
+                        .raise(fault, FaultSource::Scenario, p, now, until);
+                }
+                Action::Clear(sel) => {
+                    tracing::info!(fault = %sel, "scenario clears");
+                    if let Err(e) = self.faults.clear(&sel, p, now) {
+                        tracing::info!("scenario clear: {e}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// When the clock driver must next wake: a page, a fault's end, a step.
+    fn next_deadline(&self) -> Option<SimTime> {
+        let model = self.printer().poll_timeout();
+        let fault = self.faults.next_deadline();
+        let step = self.scenario().as_ref().and_then(ScenarioRun::next_deadline);
+        [model, fault, step].into_iter().flatten().min()
+    }
 }
 
 /// A handle on a running printer's model, for tests and other front ends.
@@ -159,6 +241,43 @@ impl PrinterHandle {
         };
         self.0.poke();
         r
+    }
+
+    /// Raise a fault now, from `source`; it ends by itself after `hold`.
+    pub fn raise_fault(
+        &self,
+        fault: Fault,
+        source: FaultSource,
+        hold: Option<Duration>,
+    ) -> ActiveFault {
+        let r = self.with(|p, now| {
+            let e = self
+                .0
+                .faults
+                .raise(fault, source, p, now, hold.map(|d| now.after(d)));
+            self.0.settle(p, now);
+            e
+        });
+        tracing::info!(fault = %r.fault, id = r.id, "fault raised");
+        r
+    }
+
+    /// Clear the faults matching `selector` (an id, a name, a spec).
+    pub fn clear_fault(&self, selector: &str) -> Result<Vec<ActiveFault>, FaultError> {
+        self.with(|p, now| {
+            let r = self.0.faults.clear(selector, p, now);
+            self.0.settle(p, now);
+            r
+        })
+    }
+
+    /// Clear every fault.
+    pub fn reset_faults(&self) -> Vec<ActiveFault> {
+        self.with(|p, now| {
+            let r = self.0.faults.reset(p, now);
+            self.0.settle(p, now);
+            r
+        })
     }
 
     /// Serve HTTP (plain, no TLS sniffing) on any byte stream, such as one half
@@ -188,6 +307,7 @@ impl PrinterHandle {
             wake: Notify::new(),
             chunked_responses: false,
             faults: FaultState::new(0),
+            scenario: Mutex::new(None),
         })))
     }
 
@@ -330,9 +450,18 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
         wake: Notify::new(),
         chunked_responses: cfg.chunked_responses,
         faults: FaultState::new(cfg.seed),
+        scenario: Mutex::new(None),
     });
     {
         let mut p = shared.printer();
+        if let Some(sc) = &cfg.scenario {
+            for f in &sc.initial {
+                shared
+                    .faults
+                    .raise(f.clone(), FaultSource::Scenario, &mut p, SimTime::ZERO, None);
+            }
+            *shared.scenario() = Some(ScenarioRun::new(sc, cfg.seed, &mut p));
+        }
         let initial = cfg
             .quirks
             .iter()
@@ -474,18 +603,17 @@ async fn serve_http_conn<I>(
 /// Move the model's clock: wake it when its next event is due or when poked.
 async fn drive_clock(shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
     loop {
-        let next = shared.printer().poll_timeout();
-        let deadline = match next {
+        let deadline = match shared.next_deadline() {
             Some(t) => shared.started + Duration::from_millis(t.as_millis()),
             None => Instant::now() + Duration::from_secs(3600),
         };
         tokio::select! {
-            _ = tokio::time::sleep_until(deadline) => {
-                let now = shared.now();
-                shared.printer().handle_timeout(now);
-            }
+            _ = tokio::time::sleep_until(deadline) => {}
             _ = shared.wake.notified() => {}
             _ = shutdown.changed() => return,
         }
+        let now = shared.now();
+        let mut p = shared.printer();
+        shared.tick(&mut p, now);
     }
 }
