@@ -203,7 +203,12 @@ fn serve(args: ServeArgs) -> ExitCode {
             }
         }
     } else {
-        cfg.seed = args.seed.unwrap_or(0);
+        // The profile's own scenario, if it has one (checked when it was loaded).
+        cfg.scenario = cfg.profile.scenario();
+        cfg.seed = args
+            .seed
+            .or(cfg.scenario.as_ref().and_then(|s| s.seed))
+            .unwrap_or(0);
     }
     let control = (!args.no_control).then_some((args.control_bind, args.control_port));
     cfg.limits = Limits {

@@ -78,6 +78,10 @@ pub struct Profile {
     /// `sides-supported = { keyword = ["one-sided", "two-sided-long-edge"] }`.
     #[serde(default)]
     pub ipp: BTreeMap<String, TypedValue>,
+    /// Faults this printer always has: a scenario (`faults = [...]` raised at
+    /// start, `[[scenario.step]]` a timeline), as in a scenario file.
+    #[serde(default)]
+    pub scenario: Option<crate::fault::scenario::ScenarioSpec>,
 }
 
 /// Identity of the printer.
@@ -309,7 +313,29 @@ impl Profile {
         self.speed.ppm_color > 0
     }
 
+    /// The profile's own scenario, checked.
+    pub fn scenario(&self) -> Option<crate::fault::scenario::Scenario> {
+        self.scenario
+            .as_ref()
+            .and_then(|s| crate::fault::scenario::Scenario::from_spec(s).ok())
+    }
+
     fn validate(&self, origin: &str) -> Result<(), ProfileError> {
+        if let Some(spec) = &self.scenario {
+            if let Err(e) = crate::fault::scenario::Scenario::from_spec(spec) {
+                let (field, message) = match e {
+                    crate::fault::scenario::ScenarioError::Field { field, reason } => {
+                        (format!("scenario.{field}"), reason)
+                    }
+                    other => ("scenario".to_string(), other.to_string()),
+                };
+                return Err(ProfileError::Invalid {
+                    origin: origin.to_string(),
+                    field,
+                    message,
+                });
+            }
+        }
         let invalid = |field: &str, message: String| ProfileError::Invalid {
             origin: origin.to_string(),
             field: field.to_string(),
