@@ -413,3 +413,22 @@ async fn same_seed_same_scenario_same_requests_give_the_same_bytes() {
     let c = transcript(NOISY, 7).await;
     assert_ne!(a, c, "seed 7 gave exactly the run of seed 42");
 }
+
+#[tokio::test]
+async fn toner_events_move_the_supply_levels_too() {
+    let running = server::start(config(Speed::Instant)).await.unwrap();
+    let h = running.printer.clone();
+    let full = h.with(|p, _| p.supplies[0].level_percent());
+    h.raise_fault("toner-low".parse().unwrap(), FaultSource::Api, None);
+    let (level, low) = h.with(|p, _| (p.supplies[0].level_percent(), p.supplies[0].low));
+    assert!(level <= low && level > 0, "{level}% with the low mark at {low}%");
+    assert!(h.with(|p, _| p.state_reasons().contains(&"toner-low-report".to_string())));
+    h.raise_fault("toner-empty".parse().unwrap(), FaultSource::Api, None);
+    assert_eq!(h.with(|p, _| p.supplies[0].level_percent()), 0);
+    // A new cartridge: both cleared, the supply full again.
+    h.reset_faults();
+    assert_eq!(h.with(|p, _| p.supplies[0].level_percent()), 100);
+    assert!(full > 0);
+    assert!(h.with(|p, _| p.state_reasons() == vec!["none".to_string()]));
+    running.shutdown(Duration::from_secs(1)).await;
+}

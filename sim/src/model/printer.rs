@@ -499,7 +499,20 @@ impl Printer {
     // ----- conditions -----
 
     /// Raise a condition (a jam, an open door…).
+    ///
+    /// Supply conditions change the supply itself, so every view agrees
+    /// (`marker-levels`, the SNMP supplies table): `TonerLow` takes the first
+    /// supply down to its low mark, `TonerEmpty` empties it.
     pub fn raise(&mut self, c: Condition, now: SimTime) {
+        if let Some(s) = self.supplies.first_mut() {
+            match c {
+                Condition::TonerLow => {
+                    s.level_ppm = s.level_ppm.min(u64::from(s.low) * 10_000).max(1)
+                }
+                Condition::TonerEmpty => s.level_ppm = 0,
+                _ => {}
+            }
+        }
         if self.conditions.insert(c) {
             self.condition_since.insert(c, now);
         }
@@ -507,7 +520,17 @@ impl Printer {
     }
 
     /// Clear a condition; printing resumes if nothing else stops it.
+    ///
+    /// Clearing `TonerLow` or `TonerEmpty` is a new cartridge: the supplies
+    /// that were low or empty are full again.
     pub fn clear(&mut self, c: Condition, now: SimTime) {
+        if matches!(c, Condition::TonerLow | Condition::TonerEmpty) {
+            for s in self.supplies.iter_mut().filter(|s| s.is_low()) {
+                s.level_ppm = 1_000_000;
+            }
+            self.conditions.remove(&c);
+            self.refresh_supply_conditions();
+        }
         self.conditions.remove(&c);
         self.condition_since.remove(&c);
         if let Some(a) = self.active.as_mut() {

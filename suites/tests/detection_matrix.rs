@@ -1,0 +1,292 @@
+//! The detection matrix: for every protocol quirk and every printer event (and
+//! the transport toxics, for information), run the whole IPP suite against a
+//! virtual printer with that one fault and record which cases flag it.
+//!
+//! The test fails when a quirk or an event is flagged by no case, when a quirk
+//! is not flagged by the cases its catalog entry promises
+//! ([`QuirkKind::flagged_by`]), when the clean printer is flagged by any case,
+//! or when the table in the README is not the one the code produces (run with
+//! `PAPERJAM_UPDATE_README=1` to rewrite it).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use paperjam_sim::fault::catalog::catalog;
+use paperjam_sim::fault::scenario::Scenario;
+use paperjam_sim::fault::{Fault, Family, PrinterEvent};
+use paperjam_sim::ipp::quirks::QuirkKind;
+use paperjam_sim::model::Speed;
+use paperjam_sim::net::{server, ServerConfig, TlsSource};
+use paperjam_sim::profile::Profile;
+use paperjam_suites::client::TargetUri;
+use paperjam_suites::grade::Outcome;
+use paperjam_suites::runner::{RunOptions, Runner};
+use paperjam_suites::spec::{load_dir, Case};
+
+/// How a fault is put on the printer for the matrix.
+#[derive(Clone, Debug)]
+enum Injection {
+    /// Nothing: the clean printer.
+    Clean,
+    /// Raised at start.
+    AtStart(Fault),
+    /// Played from a scenario (for one-shot events that need a job).
+    Scenario(&'static str),
+}
+
+#[derive(Clone, Debug)]
+struct Row {
+    name: String,
+    family: &'static str,
+    how: &'static str,
+    injection: Injection,
+    expected: Vec<&'static str>,
+    must_be_flagged: bool,
+}
+
+fn rows() -> Vec<Row> {
+    let mut rows = Vec::new();
+    for k in QuirkKind::ALL {
+        rows.push(Row {
+            name: k.name().to_string(),
+            family: "quirk",
+            how: "raised at start",
+            injection: Injection::AtStart(k.name().parse().unwrap()),
+            expected: k.flagged_by().to_vec(),
+            must_be_flagged: true,
+        });
+    }
+    for e in PrinterEvent::all() {
+        let (how, injection, expected): (&str, Injection, Vec<&str>) = match e {
+            PrinterEvent::JobAborted => (
+                "first job, at its first page",
+                Injection::Scenario(
+                    "[[step]]\nat_job = 1\nat_page = 1\nraise = \"job-aborted\"\n",
+                ),
+                vec![],
+            ),
+            PrinterEvent::PowerCycle { .. } => (
+                "on the first Print-Job, 5 s boot",
+                Injection::Scenario(
+                    "[[step]]\non_request = \"Print-Job\"\nraise = \"power-cycle=5s\"\n",
+                ),
+                vec![],
+            ),
+            PrinterEvent::Condition(c) if !c.stops_printing() => (
+                "raised at start",
+                Injection::AtStart(Fault::Event(e)),
+                vec!["ipp/rfc8011/5.4.12/no-attention-reasons"],
+            ),
+            _ => (
+                "raised at start",
+                Injection::AtStart(Fault::Event(e)),
+                vec!["ipp/rfc8011/5.4.11/printer-not-stopped"],
+            ),
+        };
+        rows.push(Row {
+            name: e.name().to_string(),
+            family: "event",
+            how,
+            injection,
+            expected,
+            must_be_flagged: true,
+        });
+    }
+    for (spec, how) in [
+        ("reset_peer", "every connection, at once"),
+        ("limit_data=64", "every response cut after 64 bytes"),
+        ("stall=2s", "every response stalls, closed after 2 s"),
+        ("slicer=7,delay=1ms", "responses in 7-byte slices"),
+        ("latency=300ms", "every response 300 ms late"),
+        ("down", "port refuses connections"),
+    ] {
+        rows.push(Row {
+            name: spec.to_string(),
+            family: "transport",
+            how,
+            injection: Injection::AtStart(spec.parse().unwrap()),
+            expected: vec![],
+            must_be_flagged: false,
+        });
+    }
+    rows
+}
+
+/// Run every case against a printer with `injection`; the ids of the cases
+/// that did not pass (fail, warn, error).
+async fn flagged_by(injection: &Injection, cases: &[Case]) -> Vec<(String, Outcome)> {
+    let mut cfg = ServerConfig::new(Arc::new(Profile::default_profile().unwrap()));
+    cfg.ipp_port = 0;
+    cfg.speed = Speed::Instant;
+    cfg.tls = TlsSource::Off;
+    cfg.boot_unix_ms = Some(1_700_000_000_000);
+    cfg.seed = 1;
+    match injection {
+        Injection::Clean => {}
+        Injection::AtStart(f) => cfg.faults = vec![f.clone()],
+        Injection::Scenario(text) => cfg.scenario = Some(Scenario::from_toml(text, "matrix").unwrap()),
+    }
+    let srv = server::start(cfg).await.unwrap();
+    let target = TargetUri::parse(&srv.uris()[0]).unwrap();
+    let mut opts = RunOptions::virtual_printer(paperjam_suites::documents_dir());
+    opts.timeout = std::time::Duration::from_secs(5);
+    let runner = Runner::new(target, opts).await;
+    let mut out = Vec::new();
+    for c in cases {
+        let r = runner.run(c).await;
+        if matches!(r.outcome, Outcome::Fail | Outcome::Warn | Outcome::Error) {
+            out.push((r.id.clone(), r.outcome));
+        }
+    }
+    srv.shutdown(std::time::Duration::from_millis(100)).await;
+    out
+}
+
+/// Run `rows` on two threads, each with its own paused-clock runtime (repeat
+/// delays and timeouts then cost no wall time).
+fn run_all(rows: &[Row], cases: &[Case]) -> Vec<Vec<(String, Outcome)>> {
+    let results: Arc<Mutex<Vec<Option<Vec<(String, Outcome)>>>>> =
+        Arc::new(Mutex::new(vec![None; rows.len() + 1]));
+    let next = Arc::new(Mutex::new(0usize));
+    let mut jobs: Vec<Injection> = vec![Injection::Clean];
+    jobs.extend(rows.iter().map(|r| r.injection.clone()));
+    let jobs = Arc::new(jobs);
+    let cases = Arc::new(cases.to_vec());
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            let (results, next, jobs, cases) =
+                (results.clone(), next.clone(), jobs.clone(), cases.clone());
+            std::thread::spawn(move || loop {
+                let i = {
+                    let mut n = next.lock().unwrap();
+                    let i = *n;
+                    *n += 1;
+                    i
+                };
+                if i >= jobs.len() {
+                    break;
+                }
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .start_paused(true)
+                    .build()
+                    .unwrap();
+                let r = rt.block_on(flagged_by(&jobs[i], &cases));
+                results.lock().unwrap()[i] = Some(r);
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let v = std::mem::take(&mut *results.lock().unwrap());
+    v.into_iter().map(|r| r.unwrap()).collect()
+}
+
+fn cell(ids: &[(String, Outcome)]) -> String {
+    if ids.is_empty() {
+        return "— (not flagged)".into();
+    }
+    let mut names: Vec<String> = ids.iter().map(|(id, o)| format!("`{id}` ({})", o.as_str())).collect();
+    if names.len() > 4 {
+        let more = names.len() - 4;
+        names.truncate(4);
+        names.push(format!("and {more} more"));
+    }
+    names.join("<br>")
+}
+
+fn markdown(rows: &[Row], results: &[Vec<(String, Outcome)>]) -> String {
+    let refs: std::collections::BTreeMap<&str, Option<&str>> =
+        catalog().into_iter().map(|e| (e.name, e.reference)).collect();
+    let mut s = String::from(
+        "| fault | family | injected | flagged by (outcome) | seen in the field |\n|---|---|---|---|---|\n",
+    );
+    for (row, ids) in rows.iter().zip(results) {
+        let base = row.name.split(['=', ',']).next().unwrap_or_default();
+        let reference = match refs.get(base).copied().flatten() {
+            Some(r) if row.family != "transport" => format!("[{}]({r})", short_ref(r)),
+            _ => String::new(),
+        };
+        s.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            row.name,
+            row.family,
+            row.how,
+            cell(ids),
+            reference
+        ));
+    }
+    s
+}
+
+/// `https://github.com/apple/cups/issues/953` → `apple/cups#953`.
+fn short_ref(url: &str) -> String {
+    if let Some(rest) = url.strip_prefix("https://github.com/") {
+        let parts: Vec<&str> = rest.split('/').collect();
+        if parts.len() >= 4 && (parts[2] == "issues" || parts[2] == "pull") {
+            return format!("{}/{}#{}", parts[0], parts[1], parts[3]);
+        }
+    }
+    if let Some(rest) = url.strip_prefix("https://www.rfc-editor.org/rfc/") {
+        return rest.replace(".html", "").replace("#section-", " §").to_uppercase();
+    }
+    url.to_string()
+}
+
+const START: &str = "<!-- detection-matrix:start -->\n";
+const END: &str = "<!-- detection-matrix:end -->";
+
+#[test]
+fn every_quirk_and_event_is_flagged_and_the_clean_printer_is_not() {
+    let cases = load_dir(&paperjam_suites::ipp_suite_dir()).unwrap();
+    let rows = rows();
+    let results = run_all(&rows, &cases);
+    let (clean, results) = results.split_first().unwrap();
+    let mut problems = Vec::new();
+    if !clean.is_empty() {
+        problems.push(format!("the clean printer is flagged by {clean:?}"));
+    }
+    for (row, ids) in rows.iter().zip(results) {
+        let got: BTreeSet<&str> = ids.iter().map(|(i, _)| i.as_str()).collect();
+        if row.must_be_flagged && got.is_empty() {
+            problems.push(format!("{} ({}) is flagged by no case", row.name, row.family));
+        }
+        for want in &row.expected {
+            if !got.contains(want) {
+                problems.push(format!(
+                    "{} ({}) should be flagged by {want}; flagged by {got:?}",
+                    row.name, row.family
+                ));
+            }
+        }
+    }
+    let table = markdown(&rows, results);
+    let readme_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let readme = std::fs::read_to_string(&readme_path).unwrap();
+    let (Some(a), Some(b)) = (readme.find(START), readme.find(END)) else {
+        panic!("README.md has no {START:?} … {END:?} markers; the table is:\n{table}");
+    };
+    let current = &readme[a + START.len()..b];
+    if current != table {
+        if std::env::var("PAPERJAM_UPDATE_README").is_ok_and(|v| v == "1") {
+            let updated = format!("{}{START}{table}{}", &readme[..a], &readme[b..]);
+            std::fs::write(&readme_path, updated).unwrap();
+        } else {
+            problems.push(format!(
+                "the README's detection matrix is out of date: run \
+                 `PAPERJAM_UPDATE_README=1 cargo nextest run -p paperjam-suites detection_matrix`; \
+                 the table is now:\n{table}"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // Every family is in the table.
+    for fam in [Family::Quirk, Family::Event, Family::Transport] {
+        let name = format!("{fam:?}").to_ascii_lowercase();
+        assert!(rows.iter().any(|r| r.family == name), "{name} missing");
+    }
+}
