@@ -7,11 +7,13 @@
 //! - [`client`]: a raw HTTP/1.x client for `ipp://` and `ipps://` targets;
 //! - [`runner`]: runs cases, checks answers, keeps the evidence;
 //! - [`grade`]: outcomes, findings, evidence;
+//! - [`known`]: failures that match misbehaviour seen on real printers;
 //! - [`report`]: the versioned JSON report and its summaries.
 
 pub mod attrs;
 pub mod client;
 pub mod grade;
+pub mod known;
 pub mod report;
 pub mod runner;
 pub mod spec;

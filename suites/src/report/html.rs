@@ -231,6 +231,17 @@ fn case_details(s: &mut String, r: &Report, i: usize, c: &CaseResult) {
     if !c.reason.is_empty() {
         let _ = writeln!(s, "<p><strong>Reason:</strong> {}</p>", esc(&c.reason));
     }
+    for k in r.known_for(&c.id) {
+        let _ = writeln!(
+            s,
+            "<p class=\"known\"><strong>Matches a known misbehaviour:</strong> <code>{}</code> — {} Seen on {}: <a href=\"{}\">{}</a></p>",
+            esc(&k.quirk),
+            esc(&k.summary),
+            esc(&k.seen_on),
+            esc(&k.reference),
+            esc(&k.reference)
+        );
+    }
     if !c.findings.is_empty() {
         s.push_str("<table class=\"findings\">\n<tr><th>Step</th><th>Check</th><th>Expected</th><th>Actual</th></tr>\n");
         for f in &c.findings {

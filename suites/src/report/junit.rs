@@ -64,6 +64,7 @@ fn test_case(r: &Report, c: &CaseResult) -> TestCase {
         if !reason.is_empty() {
             b.push_str(&format!("Reason: {reason}\n"));
         }
+        b.push_str(&crate::known::lines(r.known_for(&c.id)));
         let findings = findings_text(c);
         if !findings.is_empty() {
             b.push('\n');

@@ -169,6 +169,16 @@ fn case_detail(s: &mut String, r: &Report, c: &CaseResult) {
     if !c.reason.is_empty() {
         let _ = writeln!(s, "Reason: {}\n", inline(&c.reason));
     }
+    for k in r.known_for(&c.id) {
+        let _ = writeln!(
+            s,
+            "Matches a known misbehaviour: {} — {} Seen on {}: <{}>\n",
+            code(&k.quirk),
+            inline(&k.summary),
+            inline(&k.seen_on),
+            k.reference
+        );
+    }
     if !c.findings.is_empty() {
         s.push_str(&fenced("text", &findings_text(c)));
     }

@@ -88,6 +88,10 @@ pub struct Report {
     pub summary: Summary,
     /// Every case, in id order.
     pub cases: Vec<CaseResult>,
+    /// For each case that did not pass: the misbehaviour seen on real
+    /// printers that it matches, with the public report.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub known: BTreeMap<String, Vec<crate::known::KnownMisbehaviour>>,
 }
 
 /// The section a clause belongs to: `RFC 8011 §4.1.1` → `RFC 8011 §4.1`.
@@ -134,7 +138,19 @@ impl Report {
                 .or_default()
                 .add(o);
         }
+        let known = cases
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.verdict(strict),
+                    Outcome::Fail | Outcome::Warn | Outcome::Error
+                )
+            })
+            .map(|c| (c.id.clone(), crate::known::for_case(&c.id)))
+            .filter(|(_, k)| !k.is_empty())
+            .collect();
         Report {
+            known,
             schema: SCHEMA.to_string(),
             target: target.to_string(),
             target_description: description.to_string(),
@@ -142,6 +158,11 @@ impl Report {
             summary,
             cases,
         }
+    }
+
+    /// The known misbehaviours case `id` matches.
+    pub fn known_for(&self, id: &str) -> &[crate::known::KnownMisbehaviour] {
+        self.known.get(id).map_or(&[], Vec::as_slice)
     }
 
     /// Whether every MUST held (warnings count under `strict`).

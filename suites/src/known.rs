@@ -1,0 +1,101 @@
+//! Known real-world misbehaviour: when a case fails the way a printer in the
+//! field is known to fail, the report names that printer and the public
+//! report. The knowledge comes from the virtual printer's quirk catalog
+//! (`paperjam_sim::ipp::quirks`), whose every entry lists the cases that flag
+//! it — checked by the detection-matrix test.
+
+use serde::{Deserialize, Serialize};
+
+use paperjam_sim::ipp::quirks::QuirkKind;
+
+/// A misbehaviour seen on real printers that a failed case matches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownMisbehaviour {
+    /// The quirk's name (`paperjam serve --quirk NAME` imitates it).
+    pub quirk: String,
+    /// What it does.
+    pub summary: String,
+    /// Where it was seen.
+    pub seen_on: String,
+    /// The public report.
+    pub reference: String,
+}
+
+/// The known misbehaviours that case `id` flags.
+pub fn for_case(id: &str) -> Vec<KnownMisbehaviour> {
+    QuirkKind::ALL
+        .iter()
+        .filter(|k| k.flagged_by().contains(&id))
+        .map(|k| KnownMisbehaviour {
+            quirk: k.name().to_string(),
+            summary: k.summary().to_string(),
+            seen_on: k.seen_on().to_string(),
+            reference: k.reference().to_string(),
+        })
+        .collect()
+}
+
+/// One line per misbehaviour, for text renderings.
+pub fn lines(known: &[KnownMisbehaviour]) -> String {
+    known
+        .iter()
+        .map(|k| {
+            format!(
+                "Matches a known misbehaviour: {} ({}), seen on {}: {}\n",
+                k.quirk, k.summary, k.seen_on, k.reference
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_quirk_case_maps_back_to_its_quirk() {
+        for k in QuirkKind::ALL {
+            for id in k.flagged_by() {
+                assert!(
+                    for_case(id).iter().any(|m| m.quirk == k.name()),
+                    "{id} does not name {}",
+                    k.name()
+                );
+            }
+        }
+        assert!(for_case("no/such/case").is_empty());
+    }
+
+    #[test]
+    fn a_report_names_the_public_issue_of_a_matching_failure() {
+        use crate::grade::{CaseResult, Outcome};
+        use crate::spec::Level;
+        let id = QuirkKind::WrongRequestId.flagged_by()[0];
+        let case = |id: &str, outcome| CaseResult {
+            id: id.into(),
+            level: Level::Must,
+            clause: "RFC 8011 §4.1.1".into(),
+            title: "t".into(),
+            requirement: "r".into(),
+            outcome,
+            reason: String::new(),
+            findings: Vec::new(),
+            evidence: Vec::new(),
+            elapsed_ms: 0,
+        };
+        let r = crate::report::Report::new(
+            "ipp://x/ipp/print",
+            "",
+            false,
+            vec![case(id, Outcome::Fail), case("ipp/other", Outcome::Fail)],
+        );
+        assert_eq!(r.known_for(id)[0].quirk, "wrong-request-id");
+        assert!(r.known_for("ipp/other").is_empty());
+        let md = crate::report::markdown::render(&r);
+        assert!(md.contains("Matches a known misbehaviour: `wrong-request-id`"), "{md}");
+        assert!(r.to_json().contains("\"known\""));
+        // A passing case names nothing.
+        let r = crate::report::Report::new("t", "", false, vec![case(id, Outcome::Pass)]);
+        assert!(r.known.is_empty());
+    }
+}
