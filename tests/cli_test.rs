@@ -177,3 +177,101 @@ fn other_schemes_exit_2() {
     assert_eq!(o.status.code(), Some(2), "{}", explain(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("come with their protocols"));
 }
+
+/// `paperjam serve` with a control API, and `paperjam fault` driving it.
+#[test]
+fn fault_subcommand_raises_lists_and_clears_on_a_running_printer() {
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--ipp-port",
+            "0",
+            "--no-tls",
+            "--speed",
+            "instant",
+            "--control-port",
+            "0",
+            "--fault",
+            "toner-low",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start paperjam serve: {e}"));
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let mut control = None;
+    for _ in 0..3 {
+        let Some(Ok(l)) = lines.next() else { break };
+        if let Some(url) = l.strip_prefix("control: ") {
+            control = Some(url.to_string());
+            break;
+        }
+    }
+    let server = Server {
+        child,
+        uri: String::new(),
+    };
+    let control = control.unwrap_or_else(|| panic!("serve printed no control URL"));
+    let fault = |args: &[&str]| {
+        let mut a = vec!["fault", "--control", control.as_str()];
+        a.extend_from_slice(args);
+        paperjam(&a)
+    };
+    // The fault given with --fault is listed.
+    let o = fault(&["list"]);
+    assert!(o.status.success(), "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("\"toner-low\""));
+    // Raise a jam; the state shows it.
+    let o = fault(&["raise", "media-jam"]);
+    assert!(o.status.success(), "{o:?}");
+    let state = String::from_utf8_lossy(&fault(&["state"]).stdout).to_string();
+    assert!(state.contains("\"printer-state\": \"stopped\""), "{state}");
+    assert!(state.contains("media-jam-error"), "{state}");
+    // A bad spec is refused locally, naming the field; nothing changes.
+    let o = fault(&["raise", "latency=-3ms"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("latency: negative duration"));
+    // Clear what is not there: exit 1 and the API's message.
+    let o = fault(&["clear", "door-open"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("no active fault matches 'door-open'"));
+    // Reset clears both.
+    let o = fault(&["reset"]);
+    assert!(o.status.success());
+    let state = String::from_utf8_lossy(&fault(&["state"]).stdout).to_string();
+    assert!(state.contains("\"printer-state\": \"idle\""), "{state}");
+    drop(server);
+    // The catalog needs no printer.
+    let o = paperjam(&["fault", "catalog", "--format", "json"]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let names: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    for n in ["latency", "reset_peer", "media-jam", "power-cycle", "wrong-request-id"] {
+        assert!(names.contains(&n), "{n} missing from the catalog");
+    }
+    // No printer at the control URL: exit 2 with a hint.
+    let o = paperjam(&["fault", "--control", "http://127.0.0.1:1", "state"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is `paperjam serve` running?"));
+}
+
+/// A scenario with a mistake is refused at start, naming the field.
+#[test]
+fn serve_refuses_a_bad_scenario_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(&path, "[[step]]\nafter = \"-5s\"\nraise = \"media-jam\"\n").unwrap();
+    let o = paperjam(&["serve", "--ipp-port", "0", "--scenario", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("step[0].after: negative duration"), "{err}");
+    let o = paperjam(&["serve", "--ipp-port", "0", "--fault", "paper-explosion"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown fault 'paper-explosion'"));
+}
