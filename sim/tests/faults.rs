@@ -432,3 +432,16 @@ async fn toner_events_move_the_supply_levels_too() {
     assert!(h.with(|p, _| p.state_reasons() == vec!["none".to_string()]));
     running.shutdown(Duration::from_secs(1)).await;
 }
+
+#[test]
+fn a_profile_carries_its_own_scenario_and_its_mistakes_name_the_field() {
+    let base = paperjam_sim::profile::DEFAULT_PROFILE_TOML;
+    let good = format!("{base}\n[scenario]\nfaults = [\"toner-low\"]\n[[scenario.step]]\nafter = \"5s\"\nraise = \"media-jam\"\n");
+    let p = Profile::from_toml_str(&good, "good").unwrap();
+    let s = p.scenario().unwrap();
+    assert_eq!(s.initial.len(), 1);
+    assert_eq!(s.steps.len(), 1);
+    let bad = format!("{base}\n[scenario]\n[[scenario.step]]\nafter = \"-5s\"\nraise = \"media-jam\"\n");
+    let e = Profile::from_toml_str(&bad, "bad").unwrap_err().to_string();
+    assert!(e.contains("scenario.step[0].after: negative duration"), "{e}");
+}
