@@ -485,6 +485,10 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
     })
 }
 
+/// While the printer is down, how often the accept loop looks whether it is up
+/// again (besides at every change of the fault set).
+const DOWN_POLL: Duration = Duration::from_millis(50);
+
 async fn run(
     listener: TcpListener,
     shared: Arc<Shared>,
@@ -494,13 +498,62 @@ async fn run(
     let clock = tokio::spawn(drive_clock(shared.clone(), shutdown.clone()));
     let permits = Arc::new(Semaphore::new(shared.limits.max_connections.max(1)));
     let mut conns = JoinSet::new();
+    let addr = listener.local_addr().ok();
+    let mut listener = Some(listener);
+    // While the printer is down (a `down` toxic, a power cycle) its port stays
+    // bound without listening: connections are refused, as toxiproxy's `down`
+    // does, and no other socket can take the port meanwhile.
+    let mut reserved: Option<tokio::net::TcpSocket> = None;
+    let mut rebind_failed = false;
+    let mut faults = shared.faults.toxics();
     loop {
+        let down = shared.faults.is_down();
+        if down && listener.is_some() {
+            listener = None;
+            tracing::info!("printer down: refusing connections");
+            reserved = addr.and_then(|a| match bind_port(a) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    tracing::warn!("cannot hold {a} while down: {e}");
+                    None
+                }
+            });
+        } else if !down && listener.is_none() {
+            let bound = match (reserved.take(), addr) {
+                (Some(s), _) => s.listen(16_384),
+                (None, Some(a)) => listen(a),
+                (None, None) => Err(std::io::Error::other("the listening address is unknown")),
+            };
+            match bound {
+                Ok(l) => {
+                    tracing::info!("printer up: accepting connections");
+                    listener = Some(l);
+                    rebind_failed = false;
+                }
+                Err(e) => {
+                    if !rebind_failed {
+                        tracing::warn!("cannot listen again on {addr:?}: {e}; retrying");
+                    }
+                    rebind_failed = true;
+                }
+            }
+        }
+        let Some(l) = listener.as_ref() else {
+            tokio::select! {
+                _ = tokio::time::sleep(DOWN_POLL) => {}
+                _ = fault_change(&mut faults) => {}
+                _ = shutdown.changed() => break,
+            }
+            continue;
+        };
         let permit = tokio::select! {
             p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            _ = fault_change(&mut faults) => continue,
             _ = shutdown.changed() => break,
         };
         let accepted = tokio::select! {
-            a = listener.accept() => a,
+            a = l.accept() => a,
+            _ = fault_change(&mut faults) => continue,
             _ = shutdown.changed() => break,
         };
         // Reap finished connection tasks so the set does not grow.
@@ -524,9 +577,30 @@ async fn run(
         });
     }
     drop(listener);
+    drop(reserved);
     // Let connections finish what they are doing.
     while conns.join_next().await.is_some() {}
     clock.abort();
+}
+
+/// Bind `addr` (with `SO_REUSEADDR`) without listening: the port is held, and
+/// connections to it are refused until the socket listens.
+fn bind_port(addr: SocketAddr) -> std::io::Result<tokio::net::TcpSocket> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    Ok(socket)
+}
+
+/// Wait until `rx` changes; never returns if it cannot change any more.
+async fn fault_change<T>(rx: &mut watch::Receiver<T>) {
+    if rx.changed().await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 async fn serve_connection(
@@ -536,33 +610,76 @@ async fn serve_connection(
     tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: watch::Receiver<bool>,
 ) {
-    let idle = shared.limits.idle_timeout;
-    // Same-port TLS: a TLS ClientHello starts with 0x16 (handshake record).
-    let mut first = [0u8; 1];
-    let is_tls = match tokio::time::timeout(idle, stream.peek(&mut first)).await {
-        Ok(Ok(1)) => first[0] == 0x16,
-        Ok(_) => return,
-        Err(_) => {
-            tracing::debug!(%peer, "closed: idle before the first byte");
-            return;
+    let mut power = shared.faults.power_cycles();
+    let mut faults = shared.faults.toxics();
+    if shared.faults.is_down() {
+        // Accepted just as the printer went down.
+        return;
+    }
+    let local = stream.local_addr().ok();
+    // Transport toxics act on the bytes of the socket, TLS records included.
+    let mut io = crate::fault::toxic_stream::ToxicStream::new(
+        stream,
+        shared.faults.toxics(),
+        shared.faults.next_connection_rng(),
+    );
+    let reset = io.reset_switch();
+    let conn_shared = shared.clone();
+    let served = async move {
+        let shared = conn_shared;
+        let idle = shared.limits.idle_timeout;
+        let Some(raw) = io.get_ref() else { return };
+        // Same-port TLS: a TLS ClientHello starts with 0x16 (handshake record).
+        // Peek at the socket itself, so the byte stays for the toxic stream.
+        let mut first = [0u8; 1];
+        let is_tls = match tokio::time::timeout(idle, raw.peek(&mut first)).await {
+            Ok(Ok(1)) => first[0] == 0x16,
+            Ok(_) => return,
+            Err(_) => {
+                tracing::debug!(%peer, "closed: idle before the first byte");
+                return;
+            }
+        };
+        if is_tls {
+            let Some(cfg) = tls else {
+                tracing::debug!(%peer, "TLS ClientHello on a plain-only port");
+                return;
+            };
+            let acceptor = tokio_rustls::TlsAcceptor::from(cfg);
+            match tokio::time::timeout(idle, acceptor.accept(io)).await {
+                Ok(Ok(s)) => {
+                    serve_http_conn(TokioIo::new(s), peer, local, true, shared, shutdown).await
+                }
+                Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
+                Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+            }
+        } else {
+            serve_http_conn(TokioIo::new(io), peer, local, false, shared, shutdown).await;
         }
     };
-    let local = stream.local_addr().ok();
-    if is_tls {
-        let Some(cfg) = tls else {
-            tracing::debug!(%peer, "TLS ClientHello on a plain-only port");
-            return;
-        };
-        let acceptor = tokio_rustls::TlsAcceptor::from(cfg);
-        match tokio::time::timeout(idle, acceptor.accept(stream)).await {
-            Ok(Ok(s)) => {
-                serve_http_conn(TokioIo::new(s), peer, local, true, shared, shutdown).await
+    tokio::pin!(served);
+    loop {
+        tokio::select! {
+            // A power cycle also brings the printer down: look at it first, so
+            // that its connections are reset rather than closed.
+            biased;
+            () = fault_change(&mut power) => {
+                // A power cycle: the connection dies with the printer, with a
+                // reset, as when a real printer's network stack goes away.
+                reset.trip();
+                tracing::debug!(%peer, "power cycle: connection reset");
+                return;
             }
-            Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
-            Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+            () = fault_change(&mut faults) => {
+                if shared.faults.is_down() {
+                    tracing::debug!(%peer, "printer down: connection closed");
+                    return;
+                }
+                // Otherwise `served` is polled again, and the toxic stream
+                // takes in the new toxics even on an idle connection.
+            }
+            () = &mut served => return,
         }
-    } else {
-        serve_http_conn(TokioIo::new(stream), peer, local, false, shared, shutdown).await;
     }
 }
 
@@ -576,6 +693,13 @@ async fn serve_http_conn<I>(
 ) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
+    // HTTP-level quirks in force as the connection starts need a front end
+    // that hyper cannot be (HTTP/1.0 only, a lying Content-Length).
+    if let Some(dialect) = super::http10::Dialect::for_quirks(&shared.faults.quirks()) {
+        let io = TokioIo::new(io);
+        super::http10::serve_conn(io, dialect, peer, local, tls, shared, shutdown).await;
+        return;
+    }
     let idle = shared.limits.idle_timeout;
     let svc_shared = shared.clone();
     let svc = hyper::service::service_fn(move |req| {
