@@ -53,6 +53,29 @@ const TOXICS: [(&str, &str, &str); 8] = [
     ("down", "down", "The port refuses connections; open ones drop."),
 ];
 
+const DATAGRAMS: [(&str, &str, &str); 4] = [
+    (
+        "drop",
+        "drop[,probability=P]",
+        "UDP: the datagram is lost (SNMP, mDNS services).",
+    ),
+    (
+        "delay",
+        "delay=DUR[,jitter=DUR][,probability=P]",
+        "UDP: the datagram is sent late.",
+    ),
+    (
+        "duplicate",
+        "duplicate[,probability=P]",
+        "UDP: the datagram is sent twice.",
+    ),
+    (
+        "truncate",
+        "truncate=BYTES[,probability=P]",
+        "UDP: the datagram is cut to BYTES.",
+    ),
+];
+
 fn event_summary(e: &PrinterEvent) -> &'static str {
     match e {
         PrinterEvent::Condition(c) => match c {
@@ -86,6 +109,14 @@ pub fn catalog() -> Vec<CatalogEntry> {
             reference: Some("https://github.com/Shopify/toxiproxy#toxics"),
         })
         .collect();
+    v.extend(DATAGRAMS.iter().map(|(name, syntax, summary)| CatalogEntry {
+        name,
+        family: Family::Transport,
+        syntax,
+        summary,
+        seen_on: None,
+        reference: None,
+    }));
     v.extend(QuirkKind::ALL.iter().map(|k| CatalogEntry {
         name: k.name(),
         family: Family::Quirk,

@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use crate::ipp::quirks::Quirk;
 use crate::model::{Printer, SimTime};
 
+use super::datagram::DatagramFault;
 use super::{Fault, FaultError, PrinterEvent, SeededRng, Toxic, ToxicKind};
 
 /// The toxics in force, each with the id of the fault that holds it.
@@ -63,6 +64,7 @@ pub struct FaultState {
     seed: u64,
     inner: Mutex<Inner>,
     toxics: watch::Sender<ToxicSet>,
+    datagrams: watch::Sender<Arc<[DatagramFault]>>,
     quirks: Mutex<Arc<[Quirk]>>,
     power: watch::Sender<u64>,
     connections: AtomicU64,
@@ -78,6 +80,7 @@ impl FaultState {
                 active: Vec::new(),
             }),
             toxics: watch::channel(Arc::from(Vec::new())).0,
+            datagrams: watch::channel(Arc::from(Vec::new())).0,
             quirks: Mutex::new(Arc::from(Vec::new())),
             power: watch::channel(0).0,
             connections: AtomicU64::new(0),
@@ -210,6 +213,15 @@ impl FaultState {
             })
             .collect();
         self.toxics.send_replace(Arc::from(toxics));
+        let datagrams: Vec<DatagramFault> = inner
+            .active
+            .iter()
+            .filter_map(|f| match &f.fault {
+                Fault::Datagram(d) => Some(*d),
+                _ => None,
+            })
+            .collect();
+        self.datagrams.send_replace(Arc::from(datagrams));
         let quirks: Vec<Quirk> = inner
             .active
             .iter()
@@ -241,6 +253,11 @@ impl FaultState {
     /// The toxics in force, and their changes.
     pub fn toxics(&self) -> watch::Receiver<ToxicSet> {
         self.toxics.subscribe()
+    }
+
+    /// The datagram faults in force, for UDP services, and their changes.
+    pub fn datagram_faults(&self) -> watch::Receiver<Arc<[DatagramFault]>> {
+        self.datagrams.subscribe()
     }
 
     /// Bumped at each power cycle: connections watch it and drop.

@@ -38,6 +38,8 @@ pub use transport::{Direction, Toxic, ToxicKind};
 pub enum Fault {
     /// A transport toxic.
     Toxic(Toxic),
+    /// A fault on the datagrams of UDP services (SNMP, mDNS).
+    Datagram(datagram::DatagramFault),
     /// A protocol quirk.
     Quirk(Quirk),
     /// A printer event.
@@ -60,7 +62,7 @@ impl Fault {
     /// Its family.
     pub fn family(&self) -> Family {
         match self {
-            Fault::Toxic(_) => Family::Transport,
+            Fault::Toxic(_) | Fault::Datagram(_) => Family::Transport,
             Fault::Quirk(_) => Family::Quirk,
             Fault::Event(_) => Family::Event,
         }
@@ -71,6 +73,7 @@ impl Fault {
     pub fn name(&self) -> &'static str {
         match self {
             Fault::Toxic(t) => t.kind.name(),
+            Fault::Datagram(d) => d.kind.name(),
             Fault::Quirk(q) => q.kind.name(),
             Fault::Event(e) => e.name(),
         }
@@ -81,6 +84,7 @@ impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Fault::Toxic(t) => t.fmt(f),
+            Fault::Datagram(d) => d.fmt(f),
             Fault::Quirk(q) => q.fmt(f),
             Fault::Event(e) => e.fmt(f),
         }
@@ -155,6 +159,9 @@ impl FromStr for Fault {
             keys.push((k.trim(), v.trim()));
         }
         let lower = name.to_ascii_lowercase();
+        if datagram::DatagramFaultKind::NAMES.contains(&lower.as_str()) {
+            return s.parse::<datagram::DatagramFault>().map(Fault::Datagram);
+        }
         if let Some(canon) = transport::canonical_toxic_name(&lower) {
             return Toxic::from_parts(canon, value, &keys).map(Fault::Toxic);
         }
@@ -231,6 +238,8 @@ mod tests {
             "limit_data=1024",
             "slow_close=2s",
             "down",
+            "drop,probability=0.3",
+            "truncate=16",
             "media-jam",
             "toner-low",
             "paused",
