@@ -14,7 +14,8 @@
 //! Both append `TOOL\tFILE\tpass\tfail\tskip\twaived` to
 //! `target/interop/ipptool-results.tsv`; `scripts/ipptool-table.sh` prints the
 //! side-by-side table. The `cups_ipp_backend_*` tests print a PDF through the
-//! real CUPS `ipp` backend.
+//! real CUPS `ipp` backend; `faults::*` do so (and run ipptool) while
+//! paperjam jams, is busy, resets connections or answers IPP/1.0.
 //!
 //! The peers come from `scripts/install-peers.sh`; a missing peer fails the
 //! test with that hint. Run e.g.
@@ -25,6 +26,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod backend;
+mod faults;
 mod grading;
 mod ipptool;
 mod peers;

@@ -402,17 +402,19 @@ impl IppEvePrinter {
 /// `paperjam serve` on an ephemeral port, with a spool folder of its own.
 ///
 /// The contract relied on: `paperjam serve --ipp-port 0 --speed instant
-/// --spool DIR [EXTRA…]` prints the URIs it serves on stdout, one per line,
-/// for example
+/// --control-port 0 --spool DIR [EXTRA…]` prints the URIs it serves on
+/// stdout, one per line, for example
 ///
 /// ```text
 /// ipp://127.0.0.1:40123/ipp/print
 /// ipps://127.0.0.1:40123/ipp/print
+/// control: http://127.0.0.1:40124
 /// ```
 ///
 /// and the first line starting with `ipp://` means it is ready to accept
-/// requests. Other stdout lines are kept (see [`Paperjam::ipps_uri`]); stderr
-/// goes to a log file that failure messages quote.
+/// requests. Other stdout lines are kept (see [`Paperjam::ipps_uri`] and
+/// [`Paperjam::control_url`]); stderr goes to a log file that failure
+/// messages quote.
 pub struct Paperjam {
     /// Held for its `Drop`, which stops the server.
     _server: ChildGuard,
@@ -430,12 +432,15 @@ pub struct Paperjam {
 }
 
 impl Paperjam {
-    /// Starts `paperjam serve --ipp-port 0 --speed instant --spool DIR`.
+    /// Starts `paperjam serve --ipp-port 0 --speed instant --control-port 0
+    /// --spool DIR`.
     pub fn start() -> Paperjam {
         Paperjam::start_with(&[])
     }
 
-    /// Like [`Paperjam::start`], with `extra` flags appended.
+    /// Like [`Paperjam::start`], with `extra` flags appended. A `--speed` or
+    /// `--control-port` in `extra` replaces the default one (`serve` refuses a
+    /// flag given twice).
     pub fn start_with(extra: &[&str]) -> Paperjam {
         let binary = PathBuf::from(env!("CARGO_BIN_EXE_paperjam"));
         assert!(
@@ -450,10 +455,24 @@ impl Paperjam {
         let spool = dir.path().join("spool");
         fs::create_dir_all(&spool).unwrap();
         let log = dir.path().join("paperjam.stderr.log");
+        let given = |flag: &str| {
+            extra
+                .iter()
+                .any(|a| *a == flag || a.starts_with(&format!("{flag}=")))
+        };
+        let mut defaults: Vec<&str> = Vec::new();
+        if !given("--speed") {
+            defaults.extend(["--speed", "instant"]);
+        }
+        if !given("--control-port") {
+            defaults.extend(["--control-port", "0"]);
+        }
         let mut server = ChildGuard::spawn(
             "paperjam serve",
             Command::new(&binary)
-                .args(["serve", "--ipp-port", "0", "--speed", "instant", "--spool"])
+                .args(["serve", "--ipp-port", "0"])
+                .args(&defaults)
+                .arg("--spool")
                 .arg(&spool)
                 .args(extra)
                 .stdin(Stdio::null())
@@ -516,17 +535,37 @@ impl Paperjam {
     /// `ipp://` line); panics if there is none, e.g. with `--no-tls`.
     #[allow(dead_code)] // for IPPS tests; none use it yet
     pub fn ipps_uri(&mut self) -> String {
+        self.stdout_line("an ipps:// URI", |l| {
+            l.starts_with("ipps://").then(|| l.to_string())
+        })
+    }
+
+    /// The control API's base URL, `http://127.0.0.1:PORT`, from the
+    /// `control: URL` line `serve` prints on stdout (before or, within 5 s,
+    /// after the `ipp://` line); panics if there is none.
+    pub fn control_url(&mut self) -> String {
+        self.stdout_line("a `control: URL` line", |l| {
+            l.strip_prefix("control:")
+                .map(|url| url.trim().trim_end_matches('/').to_string())
+        })
+    }
+
+    /// The first stdout line (seen so far or arriving within 5 s) that `pick`
+    /// accepts, mapped by it; panics naming `what` if none comes.
+    fn stdout_line(&mut self, what: &str, pick: impl Fn(&str) -> Option<String>) -> String {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            if let Some(uri) = self.stdout_seen.iter().find(|l| l.starts_with("ipps://")) {
-                return uri.clone();
+            if let Some(found) = self.stdout_seen.iter().find_map(|l| pick(l)) {
+                return found;
             }
             let remaining = deadline.saturating_duration_since(Instant::now());
             match self.stdout_lines.recv_timeout(remaining) {
                 Ok(line) => self.stdout_seen.push(line.trim().to_string()),
                 Err(_) => panic!(
-                    "paperjam serve printed no ipps:// URI; stdout: {:?}",
-                    self.stdout_seen
+                    "paperjam serve printed no {what}; stdout: {:?}; stderr ({}):\n{}",
+                    self.stdout_seen,
+                    self.log.display(),
+                    tail_of(&self.log, 4000)
                 ),
             }
         }
