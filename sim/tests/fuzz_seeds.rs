@@ -9,6 +9,9 @@
 //!   Get-Printer-Attributes that must still get an `application/ipp` 200. The
 //!   logic is the `http_request` fuzz target's own (`fuzz/harness/http.rs`).
 //!
+//! - `fuzz/seeds/fault_spec/*`: each file as a fault spec and as a scenario
+//!   (`fuzz_fault_input`): refused or accepted, never a panic.
+//!
 //! A failing file is named in the failure message; every file is tried.
 
 use std::fs;
@@ -101,4 +104,16 @@ fn http_request_seeds_leave_the_server_serving() {
         files.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn fault_spec_seeds_parse_or_are_refused() {
+    let mut failures = Vec::new();
+    for path in &seeds("fault_spec") {
+        let data = read(path);
+        if let Err(p) = catch_unwind(|| paperjam_sim::fault::fuzz_fault_input(&data)) {
+            failures.push(format!("{}: {}", path.display(), panic_text(p.as_ref())));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

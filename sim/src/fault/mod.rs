@@ -219,6 +219,22 @@ impl FromStr for Fault {
     }
 }
 
+/// The fuzzers' entry point for what the control API and the command line
+/// read: `data` as a fault spec and as a scenario file. Parsing either may
+/// fail, never panic; a spec that parses prints back to one that parses to the
+/// same fault.
+pub fn fuzz_fault_input(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(f) = text.parse::<Fault>() {
+        let printed = f.to_string();
+        match printed.parse::<Fault>() {
+            Ok(again) => assert_eq!(again.to_string(), printed, "spec {text:?}"),
+            Err(e) => panic!("{text:?} printed as {printed:?}, which does not parse: {e}"),
+        }
+    }
+    let _ = scenario::Scenario::from_toml(&text, "fuzz");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +282,29 @@ mod tests {
                 boot: Duration::from_secs(5)
             }))
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_or_is_refused(s in "\\PC{0,40}") {
+            fuzz_fault_input(s.as_bytes());
+        }
+
+        #[test]
+        fn spec_like_text_parses_or_is_refused(
+            name in proptest::sample::select(vec![
+                "latency", "bandwidth", "slicer", "stall", "reset_peer", "limit_data",
+                "slow_close", "down", "drop", "delay", "duplicate", "truncate", "media-jam",
+                "power-cycle", "wrong-request-id", "paused",
+            ]),
+            value in proptest::option::of("[-0-9.a-z]{0,6}"),
+            keys in proptest::collection::vec(("[a-z]{1,9}", "[-0-9.a-z]{0,5}"), 0..3),
+        ) {
+            let mut s = name.to_string();
+            if let Some(v) = value { s.push('='); s.push_str(&v); }
+            for (k, v) in keys { s.push_str(&format!(",{k}={v}")); }
+            fuzz_fault_input(s.as_bytes());
+        }
     }
 
     #[test]
