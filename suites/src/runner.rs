@@ -11,7 +11,7 @@ use paperjam_sim::ipp::{Operation, Status};
 use paperjam_sim::wire::ipp::{Attribute, DelimiterTag, Group, Message, Value};
 
 use crate::attrs::{assemble, parse_attr};
-use crate::client::{Connection, HttpReply, HttpRequest, TargetUri};
+use crate::client::{ClientError, Connection, HttpReply, HttpRequest, TargetUri};
 use crate::grade::{hex, CaseResult, Exchange, Finding, Outcome};
 use crate::spec::{Case, Condition, Expect, Level, Requirement, Step};
 
@@ -535,23 +535,34 @@ impl Runner {
         let on_conn = step.http.repeat_on_connection.unwrap_or(1).max(1);
         for attempt in 0..attempts {
             let body = self.build(step, vars)?;
-            let mut replies = Vec::new();
+            let mut replies: Vec<Result<HttpReply, ClientError>> = Vec::new();
+            let mut findings = Vec::new();
             if on_conn > 1 {
                 let req = self.http_request(step, &body)?;
                 let mut c = Connection::open(&self.target, self.opts.timeout)
                     .await
                     .map_err(|e| e.to_string())?;
-                for _ in 0..on_conn {
-                    replies.push(
-                        c.exchange(&req, self.opts.timeout)
-                            .await
-                            .map_err(|e| e.to_string()),
-                    );
+                for n in 0..on_conn {
+                    match c.exchange(&req, self.opts.timeout).await {
+                        // The first answer is graded as usual; a connection
+                        // that breaks after it was not kept alive.
+                        Err(e) if n > 0 => {
+                            findings.push(Finding {
+                                step: idx,
+                                check: "persistent connection".into(),
+                                expected: format!(
+                                    "{on_conn} requests answered on one connection (RFC 9112 §9.3)"
+                                ),
+                                actual: format!("{n} answered, then: {e}"),
+                            });
+                            break;
+                        }
+                        r => replies.push(r),
+                    }
                 }
             } else {
-                replies.push(self.send(step, &body).await.map_err(|e| e.to_string()));
+                replies.push(self.send(step, &body).await);
             }
-            let mut findings = Vec::new();
             let mut last: Option<Message> = None;
             for reply in replies {
                 let mut ex = Exchange {
@@ -570,10 +581,25 @@ impl Runner {
                         result.evidence.push(ex);
                         continue;
                     }
+                    // An answer that is not valid HTTP (a Content-Length the
+                    // body never reaches, a garbled status line) is the
+                    // target's failure, not a missing verdict.
+                    Err(ClientError::BadResponse(why)) => {
+                        ex.response_decoded = format!("(not a valid HTTP answer: {why})");
+                        result.evidence.push(ex);
+                        findings.push(Finding {
+                            step: idx,
+                            check: "HTTP response".into(),
+                            expected: "a complete, well-formed HTTP/1.1 response (RFC 9112 §6)"
+                                .into(),
+                            actual: why,
+                        });
+                        continue;
+                    }
                     Err(e) => {
                         ex.response_decoded = format!("(no answer: {e})");
                         result.evidence.push(ex);
-                        return Err(e);
+                        return Err(e.to_string());
                     }
                 };
                 ex.http_status = reply.status;
@@ -612,19 +638,19 @@ impl Runner {
             }
             // Repeat until the watched attribute reaches a wanted value.
             if let (Some(rep), Some(m)) = (&step.repeat, &last) {
-                let reached = all_attrs(m, None)
-                    .find(|(_, _, a)| a.name == rep.attribute)
-                    .is_some_and(|(_, _, a)| {
-                        a.values.iter().any(|v| rep.values.contains(&value_text(v)))
-                    });
-                if !reached && attempt + 1 < attempts {
+                let watched = all_attrs(m, None).find(|(_, _, a)| a.name == rep.attribute);
+                let reached = watched.is_some_and(|(_, _, a)| {
+                    a.values.iter().any(|v| rep.values.contains(&value_text(v)))
+                });
+                if !reached && attempt + 1 < attempts && !repeat_is_futile(m, watched.is_some()) {
                     tokio::time::sleep(Duration::from_millis(rep.delay_ms)).await;
                     continue;
                 }
                 if !reached {
+                    let tries = attempt + 1;
                     findings.push(Finding {
                         step: idx,
-                        check: format!("{} after {attempts} attempts", rep.attribute),
+                        check: format!("{} after {tries} attempts", rep.attribute),
                         expected: rep.values.join(" or "),
                         actual: all_attrs(m, None)
                             .find(|(_, _, a)| a.name == rep.attribute)
@@ -806,6 +832,32 @@ impl Runner {
                     );
                 }
             }
+            if rc.interim_continue && !reply.continued {
+                fail(
+                    "100 Continue",
+                    "an interim 100 (Continue) before the final answer to Expect: 100-continue (RFC 9110 §10.1.1)".into(),
+                    format!(
+                        "none; the body was sent after the client's wait, the answer came in {} ms",
+                        reply.elapsed.as_millis()
+                    ),
+                );
+            }
+            if rc.unique_attributes {
+                for g in &m.groups {
+                    let mut seen: Vec<&str> = Vec::new();
+                    for a in &g.attributes {
+                        if seen.contains(&a.name.as_str()) {
+                            fail(
+                                "duplicate attribute",
+                                format!("each attribute once in the {} group", g.tag),
+                                format!("{} appears more than once", a.name),
+                            );
+                        } else {
+                            seen.push(&a.name);
+                        }
+                    }
+                }
+            }
             if rc.status_message
                 && !all_attrs(m, Some(DelimiterTag::OperationAttributes))
                     .any(|(_, _, a)| a.name == "status-message")
@@ -836,6 +888,16 @@ impl Runner {
             }
         }
     }
+}
+
+/// Whether repeating a step is pointless: the Printer refused it as a client
+/// error (sending the same request again will not change that), or it
+/// answered successfully without the watched attribute at all (a Printer that
+/// leaves out job-state does not start reporting it later). Busy and other
+/// server errors are worth retrying.
+fn repeat_is_futile(m: &Message, watched_present: bool) -> bool {
+    let class = m.code >> 8;
+    class == 0x04 || (class == 0x00 && !watched_present)
 }
 
 /// Check one `expect` against a response.

@@ -192,6 +192,10 @@ pub struct GroupSpec {
 }
 
 /// Repeat a step until an attribute has one of the values.
+///
+/// The repeat gives up early when repeating cannot help: when the answer is
+/// a client error (0x04xx), or a successful answer that lacks the watched
+/// attribute altogether. Server errors (`server-error-busy`…) are retried.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Repeat {
@@ -312,6 +316,14 @@ pub struct ResponseCheck {
     /// The response must have a status-message.
     #[serde(default)]
     pub status_message: bool,
+    /// An interim `100 Continue` must have come before the final answer (for
+    /// a step sent with `http = { expect-continue = true }` whose answer
+    /// needs the body: RFC 9110 §10.1.1).
+    #[serde(default)]
+    pub interim_continue: bool,
+    /// No attribute may appear twice in one group.
+    #[serde(default)]
+    pub unique_attributes: bool,
     /// Groups must come in this order (by name), others allowed between.
     #[serde(default)]
     pub group_order: Vec<String>,

@@ -5,6 +5,12 @@
 //! attribute section gathered until its end tag (bounded by
 //! [`super::Limits::max_request_bytes`]), then the document streamed into the
 //! spool — never held whole in memory.
+//!
+//! The request handling is generic over the body type, so that the
+//! hand-written HTTP/1.x front end of [`super::http10`] (used while an
+//! HTTP-level quirk is in force) shares it with hyper's. Behaviour quirks
+//! ([`crate::ipp::quirks`]) are applied here, around the sans-IO core: the
+//! busy refusals, the missing job history and the lost last document.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,7 +20,8 @@ use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 
-use crate::ipp::{response, Endpoint, Outcome, Status, PRINTER_PATH};
+use crate::ipp::quirks::{self, Quirk, QuirkKind};
+use crate::ipp::{response, Endpoint, Operation, Outcome, Status, PRINTER_PATH};
 use crate::model::{SpoolError, SpoolWriter};
 use crate::wire::coding::{Coding, Decompressor};
 use crate::wire::ipp::{Message, RawMessage};
@@ -95,11 +102,12 @@ fn ipp_response(m: &Message) -> Resp {
 
 /// Encode a response to `op` with the server's quirks applied.
 fn quirky(shared: &Shared, m: &crate::ipp::Response, op: u16) -> Resp {
-    ipp_bytes(crate::ipp::quirks::encode(
-        m,
-        crate::ipp::Operation::from_raw(op),
-        &shared.faults.quirks(),
-    ))
+    quirky_with(&shared.faults.quirks(), m, op)
+}
+
+/// Encode a response to `op` with `quirks` applied.
+fn quirky_with(quirks: &[Quirk], m: &crate::ipp::Response, op: u16) -> Resp {
+    ipp_bytes(quirks::encode(m, Operation::from_raw(op), quirks))
 }
 
 fn ipp_bytes(bytes: Result<Vec<u8>, crate::wire::ipp::WireError>) -> Resp {
@@ -130,7 +138,7 @@ fn bad_ipp(buf: &[u8], message: &str) -> Resp {
     }
 }
 
-fn endpoint(req: &Request<Incoming>, local: Option<SocketAddr>, tls: bool) -> Endpoint {
+fn endpoint<B>(req: &Request<B>, local: Option<SocketAddr>, tls: bool) -> Endpoint {
     let authority = req
         .headers()
         .get(header::HOST)
@@ -146,14 +154,28 @@ fn endpoint(req: &Request<Incoming>, local: Option<SocketAddr>, tls: bool) -> En
     }
 }
 
+/// A request body this module can read: hyper's [`Incoming`], or the
+/// channel-fed body of the hand-written front end.
+pub trait RequestBody: hyper::body::Body<Data = Bytes> + Unpin + Send {}
+impl<B> RequestBody for B
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin + Send,
+    B::Error: std::fmt::Display,
+{
+}
+
 /// Serve one HTTP request.
-pub async fn serve_http(
-    req: Request<Incoming>,
+pub async fn serve_http<B>(
+    req: Request<B>,
     shared: Arc<Shared>,
     peer: SocketAddr,
     local: Option<SocketAddr>,
     tls: bool,
-) -> Resp {
+) -> Resp
+where
+    B: RequestBody,
+    B::Error: std::fmt::Display,
+{
     let ep = endpoint(&req, local, tls);
     let path = req.uri().path().to_string();
     match (req.method(), path.as_str()) {
@@ -177,7 +199,10 @@ pub async fn serve_http(
 /// Read and discard what is left of a request body (up to the document
 /// limit), so a client still sending — its last chunk, say — can finish and
 /// read the answer instead of meeting a reset connection.
-async fn drain(body: &mut Incoming, limits: &super::Limits) {
+async fn drain<B>(body: &mut B, limits: &super::Limits)
+where
+    B: RequestBody,
+{
     let mut seen = 0u64;
     while seen <= limits.max_document_bytes {
         match tokio::time::timeout(limits.idle_timeout, body.frame()).await {
@@ -199,12 +224,38 @@ enum Stage {
     },
 }
 
-async fn post_ipp(
-    req: Request<Incoming>,
-    shared: Arc<Shared>,
-    ep: Endpoint,
-    peer: SocketAddr,
-) -> Resp {
+/// Whether the request body comes with `Transfer-Encoding: chunked`.
+fn is_chunked<B>(req: &Request<B>) -> bool {
+    req.headers()
+        .get_all(header::TRANSFER_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.to_ascii_lowercase().contains("chunked"))
+}
+
+/// The finished jobs a printer without job history has already forgotten.
+fn finished_jobs(p: &crate::model::Printer) -> Vec<u32> {
+    p.jobs()
+        .filter(|j| j.state.is_terminal())
+        .map(|j| j.id)
+        .collect()
+}
+
+async fn post_ipp<B>(req: Request<B>, shared: Arc<Shared>, ep: Endpoint, peer: SocketAddr) -> Resp
+where
+    B: RequestBody,
+    B::Error: std::fmt::Display,
+{
+    // A printer that cannot read chunked bodies says so before reading one.
+    if quirks::is_raised(&shared.faults.quirks(), QuirkKind::NoChunked) && is_chunked(&req) {
+        let limits = shared.limits.clone();
+        let mut body = req.into_body();
+        drain(&mut body, &limits).await;
+        return plain(
+            StatusCode::LENGTH_REQUIRED,
+            "this printer does not take chunked request bodies; send a Content-Length",
+        );
+    }
     let ctype = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -266,26 +317,70 @@ async fn post_ipp(
                             return bad_ipp(&header_buf, &format!("malformed IPP request: {e}"));
                         }
                     };
-                    let (outcome, rescheduled) = {
+                    let op = Operation::from_raw(msg.code);
+                    let (outcome, rescheduled, forgotten, in_force) = {
                         let now = shared.now();
                         let mut p = shared.printer();
+                        shared.on_request(msg.code, &mut p, now);
+                        // Read again: a scenario step may have raised one for this request.
+                        let in_force = shared.faults.quirks();
                         let before = p.poll_timeout();
-                        let o = shared.core.handle(&mut p, &msg, &ep, now);
-                        (o, p.poll_timeout() != before)
+                        let no_history = quirks::is_active(&in_force, QuirkKind::NoJobHistory, op);
+                        // Without job history, a finished job is as good as unknown.
+                        let gone = if no_history {
+                            p.handle_timeout(now);
+                            finished_jobs(&p)
+                        } else {
+                            Vec::new()
+                        };
+                        let refuse = |status: Status, message: &str| {
+                            Outcome::Respond(crate::ipp::Response::new(response(
+                                msg.version,
+                                status,
+                                msg.request_id,
+                                message,
+                            )))
+                        };
+                        let o = if let Some(status) = quirks::refusal(&in_force, op) {
+                            refuse(status, "The printer is busy; try again later")
+                        } else {
+                            match quirks::target_job(&msg) {
+                                Some(id) if gone.contains(&id) => {
+                                    refuse(Status::NotFound, &format!("Job {id} not found"))
+                                }
+                                _ => shared.core.handle(&mut p, &msg, &ep, now),
+                            }
+                        };
+                        let forgotten = if no_history && op == Operation::GetJobs {
+                            finished_jobs(&p)
+                        } else {
+                            Vec::new()
+                        };
+                        (o, p.poll_timeout() != before, forgotten, in_force)
                     };
                     // Wake the clock driver only when the model's next event moved.
                     if rescheduled {
                         shared.poke();
                     }
                     match outcome {
-                        Outcome::Respond(m) => {
+                        Outcome::Respond(mut m) => {
                             tracing::debug!(%peer, op = msg.code, status = m.message.code, "ipp");
                             if !ended {
                                 drain(&mut body, &limits).await;
                             }
-                            return quirky(&shared, &m, msg.code);
+                            if !forgotten.is_empty() {
+                                quirks::hide_jobs(&mut m.message, &forgotten);
+                            }
+                            return quirky_with(&in_force, &m, msg.code);
                         }
-                        Outcome::Document(plan) => {
+                        Outcome::Document(mut plan) => {
+                            if plan.operation() == Operation::SendDocument
+                                && plan.last
+                                && quirks::is_active(&in_force, QuirkKind::LostLastDocument, op)
+                            {
+                                // Answered as usual, but the job is never closed.
+                                plan.last = false;
+                            }
                             let w = match shared.spool.writer(
                                 plan.job_id,
                                 plan.number,

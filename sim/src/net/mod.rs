@@ -8,6 +8,7 @@
 
 pub mod control;
 pub mod http;
+pub mod http10;
 pub mod limits;
 pub mod server;
 pub mod tls;
