@@ -73,7 +73,9 @@ async fn exchange(s: &mut TcpStream, addr: SocketAddr, body: &[u8]) -> Result<(u
         "POST /ipp/print HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/ipp\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
-    s.write_all(head.as_bytes()).await.map_err(|e| e.to_string())?;
+    s.write_all(head.as_bytes())
+        .await
+        .map_err(|e| e.to_string())?;
     s.write_all(body).await.map_err(|e| e.to_string())?;
     let mut buf = Vec::new();
     let mut tmp = [0u8; 65536];
@@ -222,9 +224,7 @@ fn run(quick: bool) -> Result<String> {
         .map_err(|e| e.to_string())?;
     let secs = if quick { 1 } else { 5 };
     let n = if quick { 40 } else { 200 };
-    let mut t = String::from(
-        "| measure | configured | measured | ratio |\n|---|---|---|---|\n",
-    );
+    let mut t = String::from("| measure | configured | measured | ratio |\n|---|---|---|---|\n");
     rt.block_on(async {
         let clean = throughput(&[], 8, secs).await?;
         let path = throughput(&["latency=0ms"], 8, secs).await?;
@@ -280,8 +280,14 @@ fn main() -> std::process::ExitCode {
         Ok(table) => {
             println!("{table}");
             let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
-            let name = if quick { "faults-quick.md" } else { "faults.md" };
-            if std::fs::create_dir_all(&dir).is_ok() && std::fs::write(dir.join(name), &table).is_ok() {
+            let name = if quick {
+                "faults-quick.md"
+            } else {
+                "faults.md"
+            };
+            if std::fs::create_dir_all(&dir).is_ok()
+                && std::fs::write(dir.join(name), &table).is_ok()
+            {
                 println!("written to {}", dir.join(name).display());
             }
             std::process::ExitCode::SUCCESS

@@ -74,9 +74,11 @@ pub fn run(args: FaultArgs) -> ExitCode {
                 Some(serde_json::Value::Object(m).to_string()),
             )
         }
-        FaultCommand::Clear { selector } => {
-            ("DELETE", format!("/faults/{}", percent_encode(selector)), None)
-        }
+        FaultCommand::Clear { selector } => (
+            "DELETE",
+            format!("/faults/{}", percent_encode(selector)),
+            None,
+        ),
         FaultCommand::Reset => ("POST", "/reset".to_string(), None),
     };
     match call(&args.control, method, &path, body.as_deref()) {
@@ -141,12 +143,7 @@ fn percent_encode(s: &str) -> String {
 }
 
 /// One HTTP/1.1 request to the control API; returns status and body.
-fn call(
-    base: &str,
-    method: &str,
-    path: &str,
-    body: Option<&str>,
-) -> Result<(u16, String), String> {
+fn call(base: &str, method: &str, path: &str, body: Option<&str>) -> Result<(u16, String), String> {
     let authority = base
         .strip_prefix("http://")
         .ok_or("the control URL must start with http://")?
@@ -160,13 +157,13 @@ fn call(
         "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    stream.write_all(req.as_bytes()).map_err(|e| e.to_string())?;
+    stream
+        .write_all(req.as_bytes())
+        .map_err(|e| e.to_string())?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).map_err(|e| e.to_string())?;
     let text = String::from_utf8_lossy(&raw);
-    let (head, rest) = text
-        .split_once("\r\n\r\n")
-        .ok_or("malformed HTTP answer")?;
+    let (head, rest) = text.split_once("\r\n\r\n").ok_or("malformed HTTP answer")?;
     let status = head
         .split_whitespace()
         .nth(1)

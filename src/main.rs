@@ -281,9 +281,7 @@ async fn start_control(
     let addr = std::net::SocketAddr::new(bind, port.unwrap_or(DEFAULT_CONTROL_PORT));
     let started = match start_control(addr, running.printer.clone()).await {
         Err(e) if port.is_none() && e.kind() == std::io::ErrorKind::AddrInUse => {
-            eprintln!(
-                "paperjam: control port {DEFAULT_CONTROL_PORT} is taken; using a free one"
-            );
+            eprintln!("paperjam: control port {DEFAULT_CONTROL_PORT} is taken; using a free one");
             start_control(std::net::SocketAddr::new(bind, 0), running.printer.clone()).await
         }
         other => other,

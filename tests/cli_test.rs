@@ -252,7 +252,13 @@ fn fault_subcommand_raises_lists_and_clears_on_a_running_printer() {
         .iter()
         .filter_map(|e| e["name"].as_str())
         .collect();
-    for n in ["latency", "reset_peer", "media-jam", "power-cycle", "wrong-request-id"] {
+    for n in [
+        "latency",
+        "reset_peer",
+        "media-jam",
+        "power-cycle",
+        "wrong-request-id",
+    ] {
         assert!(names.contains(&n), "{n} missing from the catalog");
     }
     // No printer at the control URL: exit 2 with a hint.
@@ -267,7 +273,13 @@ fn serve_refuses_a_bad_scenario_naming_the_field() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");
     std::fs::write(&path, "[[step]]\nafter = \"-5s\"\nraise = \"media-jam\"\n").unwrap();
-    let o = paperjam(&["serve", "--ipp-port", "0", "--scenario", path.to_str().unwrap()]);
+    let o = paperjam(&[
+        "serve",
+        "--ipp-port",
+        "0",
+        "--scenario",
+        path.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("step[0].after: negative duration"), "{err}");

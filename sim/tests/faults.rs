@@ -82,7 +82,12 @@ fn enum_of(m: &Message, name: &str) -> Option<i32> {
 }
 
 /// One HTTP request to the control API; status and JSON body.
-async fn control(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, serde_json::Value) {
+async fn control(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (u16, serde_json::Value) {
     let mut s = TcpStream::connect(addr).await.unwrap();
     let req = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -118,7 +123,11 @@ async fn a_jam_raised_live_stops_the_printer_in_ipp_and_clears() {
         let (_, state) = control(ctl.addr, "GET", "/state", "").await;
         assert_eq!(state["printer-state"], "stopped");
         assert_eq!(state["jobs"][0]["state"], "processing-stopped");
-        assert!(state["alerts"].as_array().unwrap().iter().any(|a| a == "jam"));
+        assert!(state["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "jam"));
 
         let (st, v) = control(ctl.addr, "DELETE", "/faults/media-jam", "").await;
         assert_eq!(st, 200, "{v}");
@@ -140,11 +149,20 @@ async fn bad_fault_requests_name_the_field_and_change_nothing() {
         .unwrap();
     within(30, async {
         for (body, needle) in [
-            (r#"{"fault": "paper-explosion"}"#, "unknown fault 'paper-explosion'"),
+            (
+                r#"{"fault": "paper-explosion"}"#,
+                "unknown fault 'paper-explosion'",
+            ),
             (r#"{"fault": "latency=-5ms"}"#, "latency: negative duration"),
             (r#"{"fault": "latency=5ms,toxicity=3"}"#, "toxicity:"),
-            (r#"{"fault": "media-jam", "for": "-1s"}"#, "for: negative duration"),
-            (r#"{"fault": "media-jam", "colour": "red"}"#, "unknown field `colour`"),
+            (
+                r#"{"fault": "media-jam", "for": "-1s"}"#,
+                "for: negative duration",
+            ),
+            (
+                r#"{"fault": "media-jam", "colour": "red"}"#,
+                "unknown field `colour`",
+            ),
             (r#"not json"#, "body:"),
         ] {
             let (st, v) = control(ctl.addr, "POST", "/faults", body).await;
@@ -265,11 +283,7 @@ async fn power_cycle_aborts_the_job_in_progress_and_restarts_up_time() {
     })
     .await;
     let h = running.printer.clone();
-    h.raise_fault(
-        "power-cycle=200ms".parse().unwrap(),
-        FaultSource::Api,
-        None,
-    );
+    h.raise_fault("power-cycle=200ms".parse().unwrap(), FaultSource::Api, None);
     assert!(h.0.faults.is_down());
     let job = h.with(|p, _| p.job(1).map(|j| (j.state, j.reasons.clone())));
     assert_eq!(
@@ -298,7 +312,11 @@ fn every_scenario_fixture_loads() {
             continue;
         }
         let s = Scenario::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert!(!s.name.is_empty(), "{}: give the scenario a name", path.display());
+        assert!(
+            !s.name.is_empty(),
+            "{}: give the scenario a name",
+            path.display()
+        );
         n += 1;
     }
     assert!(n >= 4, "only {n} scenarios in {}", dir.display());
@@ -347,18 +365,28 @@ async fn transcript(scenario_text: &str, seed: u64) -> Vec<Seen> {
 
 /// POST on a fresh connection; the whole answer's body, or the error kind.
 async fn raw_post(addr: SocketAddr, body: &[u8]) -> Result<Vec<u8>, String> {
-    let mut s = TcpStream::connect(addr).await.map_err(|e| format!("{:?}", e.kind()))?;
+    let mut s = TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("{:?}", e.kind()))?;
     let head = format!(
         "POST /ipp/print HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/ipp\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
-    s.write_all(head.as_bytes()).await.map_err(|e| format!("{:?}", e.kind()))?;
-    s.write_all(body).await.map_err(|e| format!("{:?}", e.kind()))?;
+    s.write_all(head.as_bytes())
+        .await
+        .map_err(|e| format!("{:?}", e.kind()))?;
+    s.write_all(body)
+        .await
+        .map_err(|e| format!("{:?}", e.kind()))?;
     let mut raw = Vec::new();
-    s.read_to_end(&mut raw).await.map_err(|e| format!("{:?}", e.kind()))?;
+    s.read_to_end(&mut raw)
+        .await
+        .map_err(|e| format!("{:?}", e.kind()))?;
     // The port differs from run to run: mask it (same length, so IPP lengths hold).
     let port = format!(":{}", addr.port()).into_bytes();
-    let mask: Vec<u8> = std::iter::once(b':').chain(std::iter::repeat_n(b'P', port.len() - 1)).collect();
+    let mask: Vec<u8> = std::iter::once(b':')
+        .chain(std::iter::repeat_n(b'P', port.len() - 1))
+        .collect();
     let mut i = 0;
     while i + port.len() <= raw.len() {
         if raw[i..i + port.len()] == port[..] {
@@ -370,7 +398,11 @@ async fn raw_post(addr: SocketAddr, body: &[u8]) -> Result<Vec<u8>, String> {
     let text_end = raw.windows(4).position(|w| w == b"\r\n\r\n");
     Ok(match text_end {
         Some(end) => {
-            let status_line = raw.split(|b| *b == b'\r').next().unwrap_or_default().to_vec();
+            let status_line = raw
+                .split(|b| *b == b'\r')
+                .next()
+                .unwrap_or_default()
+                .to_vec();
             [status_line, raw[end..].to_vec()].concat()
         }
         None => raw,
@@ -407,7 +439,10 @@ async fn same_seed_same_scenario_same_requests_give_the_same_bytes() {
         assert_eq!(x, y, "request {i} differs between two runs with seed 42");
     }
     // The faults did something: some requests were reset, others delayed.
-    assert!(a.iter().any(|s| s.outcome.is_err()), "no connection was reset: {a:?}");
+    assert!(
+        a.iter().any(|s| s.outcome.is_err()),
+        "no connection was reset: {a:?}"
+    );
     assert!(a.iter().any(|s| s.outcome.is_ok()));
     // And the seed matters.
     let c = transcript(NOISY, 7).await;
@@ -421,7 +456,10 @@ async fn toner_events_move_the_supply_levels_too() {
     let full = h.with(|p, _| p.supplies[0].level_percent());
     h.raise_fault("toner-low".parse().unwrap(), FaultSource::Api, None);
     let (level, low) = h.with(|p, _| (p.supplies[0].level_percent(), p.supplies[0].low));
-    assert!(level <= low && level > 0, "{level}% with the low mark at {low}%");
+    assert!(
+        level <= low && level > 0,
+        "{level}% with the low mark at {low}%"
+    );
     assert!(h.with(|p, _| p.state_reasons().contains(&"toner-low-report".to_string())));
     h.raise_fault("toner-empty".parse().unwrap(), FaultSource::Api, None);
     assert_eq!(h.with(|p, _| p.supplies[0].level_percent()), 0);
@@ -441,7 +479,11 @@ fn a_profile_carries_its_own_scenario_and_its_mistakes_name_the_field() {
     let s = p.scenario().unwrap();
     assert_eq!(s.initial.len(), 1);
     assert_eq!(s.steps.len(), 1);
-    let bad = format!("{base}\n[scenario]\n[[scenario.step]]\nafter = \"-5s\"\nraise = \"media-jam\"\n");
+    let bad =
+        format!("{base}\n[scenario]\n[[scenario.step]]\nafter = \"-5s\"\nraise = \"media-jam\"\n");
     let e = Profile::from_toml_str(&bad, "bad").unwrap_err().to_string();
-    assert!(e.contains("scenario.step[0].after: negative duration"), "{e}");
+    assert!(
+        e.contains("scenario.step[0].after: negative duration"),
+        "{e}"
+    );
 }

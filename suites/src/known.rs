@@ -92,7 +92,10 @@ mod tests {
         assert_eq!(r.known_for(id)[0].quirk, "wrong-request-id");
         assert!(r.known_for("ipp/other").is_empty());
         let md = crate::report::markdown::render(&r);
-        assert!(md.contains("Matches a known misbehaviour: `wrong-request-id`"), "{md}");
+        assert!(
+            md.contains("Matches a known misbehaviour: `wrong-request-id`"),
+            "{md}"
+        );
         assert!(r.to_json().contains("\"known\""));
         // A passing case names nothing.
         let r = crate::report::Report::new("t", "", false, vec![case(id, Outcome::Pass)]);

@@ -27,8 +27,16 @@ pub struct CatalogEntry {
 }
 
 const TOXICS: [(&str, &str, &str); 8] = [
-    ("latency", "latency=DUR[,jitter=DUR]", "Each chunk waits DUR ± jitter."),
-    ("bandwidth", "bandwidth=BYTES_PER_S", "At most that many bytes a second."),
+    (
+        "latency",
+        "latency=DUR[,jitter=DUR]",
+        "Each chunk waits DUR ± jitter.",
+    ),
+    (
+        "bandwidth",
+        "bandwidth=BYTES_PER_S",
+        "At most that many bytes a second.",
+    ),
     (
         "slicer",
         "slicer=BYTES[,variation=BYTES][,delay=DUR]",
@@ -49,8 +57,16 @@ const TOXICS: [(&str, &str, &str); 8] = [
         "limit_data=BYTES",
         "The connection closes once BYTES have passed.",
     ),
-    ("slow_close", "slow_close=DUR", "Closing the connection takes DUR."),
-    ("down", "down", "The port refuses connections; open ones drop."),
+    (
+        "slow_close",
+        "slow_close=DUR",
+        "Closing the connection takes DUR.",
+    ),
+    (
+        "down",
+        "down",
+        "The port refuses connections; open ones drop.",
+    ),
 ];
 
 const DATAGRAMS: [(&str, &str, &str); 4] = [
@@ -109,14 +125,18 @@ pub fn catalog() -> Vec<CatalogEntry> {
             reference: Some("https://github.com/Shopify/toxiproxy#toxics"),
         })
         .collect();
-    v.extend(DATAGRAMS.iter().map(|(name, syntax, summary)| CatalogEntry {
-        name,
-        family: Family::Transport,
-        syntax,
-        summary,
-        seen_on: None,
-        reference: None,
-    }));
+    v.extend(
+        DATAGRAMS
+            .iter()
+            .map(|(name, syntax, summary)| CatalogEntry {
+                name,
+                family: Family::Transport,
+                syntax,
+                summary,
+                seen_on: None,
+                reference: None,
+            }),
+    );
     v.extend(QuirkKind::ALL.iter().map(|k| CatalogEntry {
         name: k.name(),
         family: Family::Quirk,

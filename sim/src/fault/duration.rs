@@ -77,10 +77,19 @@ mod tests {
         assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
-        assert!(matches!(parse_duration("-1s"), Err(DurationError::Negative(_))));
-        assert!(matches!(parse_duration("5 parsecs"), Err(DurationError::Malformed(_))));
+        assert!(matches!(
+            parse_duration("-1s"),
+            Err(DurationError::Negative(_))
+        ));
+        assert!(matches!(
+            parse_duration("5 parsecs"),
+            Err(DurationError::Malformed(_))
+        ));
         assert!(matches!(parse_duration(""), Err(DurationError::Empty)));
-        assert!(matches!(parse_duration("48h"), Err(DurationError::TooLong(_))));
+        assert!(matches!(
+            parse_duration("48h"),
+            Err(DurationError::TooLong(_))
+        ));
     }
 
     proptest::proptest! {

@@ -203,7 +203,10 @@ impl Scenario {
             .faults
             .iter()
             .enumerate()
-            .map(|(i, f)| f.parse::<Fault>().map_err(|e| field_err(format!("faults[{i}]"), e)))
+            .map(|(i, f)| {
+                f.parse::<Fault>()
+                    .map_err(|e| field_err(format!("faults[{i}]"), e))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let mut steps = Vec::new();
         for (i, s) in spec.steps.iter().enumerate() {
@@ -220,7 +223,10 @@ impl Scenario {
             }
             let on_request = match (&s.on_request, s.nth) {
                 (None, Some(_)) => {
-                    return Err(field_err(at("nth"), "needs on_request = \"Operation-Name\""))
+                    return Err(field_err(
+                        at("nth"),
+                        "needs on_request = \"Operation-Name\"",
+                    ))
                 }
                 (None, None) => None,
                 (Some(op), nth) => {
@@ -258,7 +264,9 @@ impl Scenario {
             }
             let action = match (&s.raise, &s.clear) {
                 (Some(r), None) => Action::Raise {
-                    fault: r.parse().map_err(|e: FaultError| field_err(at("raise"), e))?,
+                    fault: r
+                        .parse()
+                        .map_err(|e: FaultError| field_err(at("raise"), e))?,
                     hold: s.hold.as_deref().map(|v| dur("for", v)).transpose()?,
                 },
                 (None, Some(c)) => {
@@ -277,7 +285,10 @@ impl Scenario {
                     ))
                 }
                 (None, None) => {
-                    return Err(field_err(format!("step[{i}]"), "has neither raise nor clear"))
+                    return Err(field_err(
+                        format!("step[{i}]"),
+                        "has neither raise nor clear",
+                    ))
                 }
             };
             steps.push(Step {
@@ -300,11 +311,12 @@ impl Scenario {
     /// anything: reject it. Only steps triggered by time alone have a known
     /// order; others are assumed possible.
     fn check_timeline(&self) -> Result<(), ScenarioError> {
-        let time_only = |t: &Trigger| {
-            t.at_job.is_none() && t.at_page.is_none() && t.on_request.is_none()
-        };
+        let time_only =
+            |t: &Trigger| t.at_job.is_none() && t.at_page.is_none() && t.on_request.is_none();
         for (i, s) in self.steps.iter().enumerate() {
-            let Action::Clear(sel) = &s.action else { continue };
+            let Action::Clear(sel) = &s.action else {
+                continue;
+            };
             if !time_only(&s.when) {
                 continue;
             }
@@ -491,22 +503,31 @@ clear = "latency"
         assert!(err("[[step]]\nafter = \"5s\"\nraise = \"paper-explosion\"")
             .starts_with("step[0].raise: unknown fault"));
         assert!(err("[[step]]\nraise = \"media-jam\"").contains("step[0]: has no trigger"));
-        assert!(err("[[step]]\nafter = \"1s\"\nraise = \"media-jam\"\nclear = \"media-jam\"")
-            .contains("both raise and clear"));
+        assert!(
+            err("[[step]]\nafter = \"1s\"\nraise = \"media-jam\"\nclear = \"media-jam\"")
+                .contains("both raise and clear")
+        );
         assert!(err("[[step]]\nat_page = 0\nraise = \"media-jam\"").starts_with("step[0].at_page"));
         assert!(err("[[step]]\nnth = 2\nraise = \"media-jam\"").starts_with("step[0].nth"));
-        assert!(err("[[step]]\non_request = \"Print-Everything\"\nraise = \"media-jam\"")
-            .starts_with("step[0].on_request: unknown operation"));
-        assert!(err("[[step]]\nafter = \"1s\"\nprobability = 1.5\nraise = \"media-jam\"")
-            .starts_with("step[0].probability"));
-        assert!(err("[[step]]\nafter = \"1s\"\nclear = \"media-jam\"\nfor = \"1s\"")
-            .starts_with("step[0].for"));
-        assert!(err("[[step]]\nafter = \"1s\"\nraise = \"media-jam\"\ncolour = 1")
-            .contains("unknown field `colour`"));
+        assert!(
+            err("[[step]]\non_request = \"Print-Everything\"\nraise = \"media-jam\"")
+                .starts_with("step[0].on_request: unknown operation")
+        );
+        assert!(
+            err("[[step]]\nafter = \"1s\"\nprobability = 1.5\nraise = \"media-jam\"")
+                .starts_with("step[0].probability")
+        );
+        assert!(
+            err("[[step]]\nafter = \"1s\"\nclear = \"media-jam\"\nfor = \"1s\"")
+                .starts_with("step[0].for")
+        );
+        assert!(
+            err("[[step]]\nafter = \"1s\"\nraise = \"media-jam\"\ncolour = 1")
+                .contains("unknown field `colour`")
+        );
         assert!(err("faults = [\"latency=fast\"]").starts_with("faults[0]: latency"));
         // Impossible timelines.
-        assert!(err("[[step]]\nafter = \"5s\"\nclear = \"media-jam\"")
-            .contains("never raised"));
+        assert!(err("[[step]]\nafter = \"5s\"\nclear = \"media-jam\"").contains("never raised"));
         assert!(err(
             "[[step]]\nafter = \"5s\"\nclear = \"media-jam\"\n[[step]]\nafter = \"10s\"\nraise = \"media-jam\""
         )
@@ -536,7 +557,9 @@ raise = "media-jam"
         assert!(run.poll(&p, SimTime(1999)).is_empty());
         assert_eq!(run.poll(&p, SimTime(2000)).len(), 1);
         assert!(run.poll(&p, SimTime(5000)).is_empty());
-        assert!(run.on_request(Operation::GetJobs, &p, SimTime(5000)).is_empty());
+        assert!(run
+            .on_request(Operation::GetJobs, &p, SimTime(5000))
+            .is_empty());
         let a = run.on_request(Operation::GetJobs, &p, SimTime(5001));
         assert_eq!(
             a,

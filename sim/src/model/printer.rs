@@ -1245,10 +1245,9 @@ impl Printer {
                 a.next_page_at = a.next_page_at.after(a.page_time);
             }
             if !self.page_breaks.is_empty() {
-                let page = self
-                    .jobs
-                    .get(&active.job)
-                    .map_or(0, |j| u32::try_from(j.impressions_completed).unwrap_or(u32::MAX));
+                let page = self.jobs.get(&active.job).map_or(0, |j| {
+                    u32::try_from(j.impressions_completed).unwrap_or(u32::MAX)
+                });
                 for key in [(active.job, page), (0, page)] {
                     if self.page_breaks.remove(&key) {
                         self.break_hit = Some((active.job, page));

@@ -34,6 +34,9 @@ use super::server::PrinterHandle;
 /// The default control port.
 pub const DEFAULT_CONTROL_PORT: u16 = 8630;
 
+/// What a `POST /faults` body looks like, for error messages.
+const EXAMPLE: &str = r#"(expected {"fault": "media-jam", "for": "10s"})"#;
+
 /// Largest request body the API reads.
 const MAX_BODY: usize = 64 * 1024;
 
@@ -214,12 +217,7 @@ async fn handle(req: Request<Incoming>, printer: PrinterHandle) -> Response<Full
             };
             let parsed: RaiseBody = match serde_json::from_slice(&body) {
                 Ok(b) => b,
-                Err(e) => {
-                    return error(
-                        StatusCode::BAD_REQUEST,
-                        format!("body: {e} (expected {{\"fault\": \"media-jam\", \"for\": \"10s\"}})"),
-                    )
-                }
+                Err(e) => return error(StatusCode::BAD_REQUEST, format!("body: {e} {EXAMPLE}")),
             };
             let fault: Fault = match parsed.fault.parse() {
                 Ok(f) => f,

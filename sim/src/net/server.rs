@@ -221,7 +221,10 @@ impl Shared {
     fn next_deadline(&self) -> Option<SimTime> {
         let model = self.printer().poll_timeout();
         let fault = self.faults.next_deadline();
-        let step = self.scenario().as_ref().and_then(ScenarioRun::next_deadline);
+        let step = self
+            .scenario()
+            .as_ref()
+            .and_then(ScenarioRun::next_deadline);
         [model, fault, step].into_iter().flatten().min()
     }
 }
@@ -456,9 +459,13 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
         let mut p = shared.printer();
         if let Some(sc) = &cfg.scenario {
             for f in &sc.initial {
-                shared
-                    .faults
-                    .raise(f.clone(), FaultSource::Scenario, &mut p, SimTime::ZERO, None);
+                shared.faults.raise(
+                    f.clone(),
+                    FaultSource::Scenario,
+                    &mut p,
+                    SimTime::ZERO,
+                    None,
+                );
             }
             *shared.scenario() = Some(ScenarioRun::new(sc, cfg.seed, &mut p));
         }
