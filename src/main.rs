@@ -247,7 +247,7 @@ fn serve(args: ServeArgs) -> ExitCode {
             }
         };
         for u in running.uris() {
-            println!("{u}");
+            say(&u);
         }
         let control = match control {
             None => None,
@@ -268,6 +268,16 @@ fn serve(args: ServeArgs) -> ExitCode {
         running.shutdown(Duration::from_secs(10)).await;
         ExitCode::SUCCESS
     })
+}
+
+/// A line on stdout for scripts to read (URIs, the control URL). A reader that
+/// took what it wanted and closed the pipe must not bring the printer down, so
+/// write errors are ignored (`println!` would panic on a broken pipe).
+fn say(line: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
 }
 
 /// Start the control API: on `port`, or on the default port and, when that is
@@ -292,7 +302,7 @@ async fn start_control(
                 IpAddr::V6(a) => format!("[{a}]"),
                 IpAddr::V4(a) => a.to_string(),
             };
-            println!("control: http://{host}:{}", c.addr.port());
+            say(&format!("control: http://{host}:{}", c.addr.port()));
             if bind.is_loopback() {
                 eprintln!("paperjam: control API on loopback only ({})", c.addr);
             } else {
