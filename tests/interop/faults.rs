@@ -32,14 +32,14 @@ const WAIT: Duration = Duration::from_secs(20);
 
 /// A client for paperjam's control API: one request per connection
 /// (`Connection: close`), JSON in and out.
-struct Control {
+pub(crate) struct Control {
     addr: SocketAddr,
     base: String,
 }
 
 impl Control {
     /// The API at `base` (`http://127.0.0.1:PORT`, from [`Paperjam::control_url`]).
-    fn new(base: &str) -> Control {
+    pub(crate) fn new(base: &str) -> Control {
         let authority = base
             .strip_prefix("http://")
             .unwrap_or_else(|| panic!("control URL {base} is not http://"));
@@ -106,7 +106,7 @@ impl Control {
     }
 
     /// `GET /state`.
-    fn state(&self) -> Value {
+    pub(crate) fn state(&self) -> Value {
         self.json("GET", "/state", None, 200)
     }
 
@@ -191,7 +191,7 @@ fn count_lines(stderr: &str, line: &str) -> usize {
 }
 
 /// Writes a scenario file into a fresh temporary folder.
-fn scenario_file(toml: &str) -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn scenario_file(toml: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::Builder::new()
         .prefix("paperjam-scenario-")
         .tempdir()

@@ -26,6 +26,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod backend;
+mod backend_matrix;
 mod faults;
 mod grading;
 mod ipptool;
