@@ -27,17 +27,13 @@ use tokio::net::TcpStream;
 
 type Result<T> = std::result::Result<T, String>;
 
-fn gpa(uri: &str, id: u32) -> Vec<u8> {
-    let mut b = vec![2, 0, 0, 0x0B];
+/// An IPP request: header, operation attributes `(tag, name, value)`, end tag.
+fn ipp_request(op: u8, id: u32, attrs: &[(u8, &str, &str)]) -> Vec<u8> {
+    let mut b = vec![2, 0, 0, op];
     b.extend_from_slice(&id.to_be_bytes());
     b.push(0x01);
-    for (tag, name, value) in [
-        (0x47u8, "attributes-charset", "utf-8"),
-        (0x48, "attributes-natural-language", "en"),
-        (0x45, "printer-uri", uri),
-        (0x44, "requested-attributes", "printer-state"),
-    ] {
-        b.push(tag);
+    for (tag, name, value) in attrs {
+        b.push(*tag);
         b.extend_from_slice(&(name.len() as u16).to_be_bytes());
         b.extend_from_slice(name.as_bytes());
         b.extend_from_slice(&(value.len() as u16).to_be_bytes());
@@ -47,21 +43,32 @@ fn gpa(uri: &str, id: u32) -> Vec<u8> {
     b
 }
 
+/// Get-Printer-Attributes for `requested` (`printer-state`, `all`).
+fn gpa(uri: &str, requested: &str) -> Vec<u8> {
+    ipp_request(
+        0x0B,
+        1,
+        &[
+            (0x47, "attributes-charset", "utf-8"),
+            (0x48, "attributes-natural-language", "en"),
+            (0x45, "printer-uri", uri),
+            (0x44, "requested-attributes", requested),
+        ],
+    )
+}
+
+/// Print-Job of `doc_len` bytes.
 fn print_job(uri: &str, doc_len: usize) -> Vec<u8> {
-    let mut b = vec![2, 0, 0, 0x02, 0, 0, 0, 1, 0x01];
-    for (tag, name, value) in [
-        (0x47u8, "attributes-charset", "utf-8"),
-        (0x48, "attributes-natural-language", "en"),
-        (0x45, "printer-uri", uri),
-        (0x49, "document-format", "application/octet-stream"),
-    ] {
-        b.push(tag);
-        b.extend_from_slice(&(name.len() as u16).to_be_bytes());
-        b.extend_from_slice(name.as_bytes());
-        b.extend_from_slice(&(value.len() as u16).to_be_bytes());
-        b.extend_from_slice(value.as_bytes());
-    }
-    b.push(0x03);
+    let mut b = ipp_request(
+        0x02,
+        1,
+        &[
+            (0x47, "attributes-charset", "utf-8"),
+            (0x48, "attributes-natural-language", "en"),
+            (0x45, "printer-uri", uri),
+            (0x49, "document-format", "application/octet-stream"),
+        ],
+    );
     b.extend(std::iter::repeat_n(b'x', doc_len));
     b
 }
@@ -128,7 +135,7 @@ async fn throughput(faults: &[&str], conns: usize, secs: u64) -> Result<f64> {
         tasks.push(tokio::spawn(async move {
             let mut s = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
             let _ = s.set_nodelay(true);
-            let body = gpa(&uri, 1);
+            let body = gpa(&uri, "printer-state");
             while !done.load(Ordering::Relaxed) {
                 exchange(&mut s, addr, &body).await?;
                 count.fetch_add(1, Ordering::Relaxed);
@@ -151,7 +158,7 @@ async fn throughput(faults: &[&str], conns: usize, secs: u64) -> Result<f64> {
 async fn response_times(faults: &[&str], n: usize) -> Result<(f64, f64)> {
     let srv = start(faults).await?;
     let addr = srv.ipp_addr;
-    let body = gpa(&srv.uris()[0], 1);
+    let body = gpa(&srv.uris()[0], "printer-state");
     let mut s = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
     let _ = s.set_nodelay(true);
     let mut v = Vec::new();
@@ -185,13 +192,8 @@ async fn slices(faults: &[&str]) -> Result<(usize, usize, f64)> {
     let srv = start(faults).await?;
     let addr = srv.ipp_addr;
     let uri = srv.uris()[0].clone();
-    let mut body = gpa(&uri, 1);
     // Ask for everything: a large answer.
-    let n = body.len();
-    body.truncate(n - 1 - 2 - "printer-state".len());
-    body.extend_from_slice(&3u16.to_be_bytes());
-    body.extend_from_slice(b"all");
-    body.push(0x03);
+    let body = gpa(&uri, "all");
     let mut s = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
     let _ = s.set_nodelay(true);
     let t = Instant::now();
@@ -205,7 +207,7 @@ async fn slices(faults: &[&str]) -> Result<(usize, usize, f64)> {
 async fn reset_share(faults: &[&str], n: usize) -> Result<f64> {
     let srv = start(faults).await?;
     let addr = srv.ipp_addr;
-    let body = gpa(&srv.uris()[0], 1);
+    let body = gpa(&srv.uris()[0], "printer-state");
     let mut resets = 0;
     for _ in 0..n {
         let mut s = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;

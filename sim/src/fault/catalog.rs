@@ -114,19 +114,9 @@ fn event_summary(e: &PrinterEvent) -> &'static str {
 
 /// The whole catalog: toxics, quirks, events.
 pub fn catalog() -> Vec<CatalogEntry> {
-    let mut v: Vec<CatalogEntry> = TOXICS
-        .iter()
-        .map(|(name, syntax, summary)| CatalogEntry {
-            name,
-            family: Family::Transport,
-            syntax,
-            summary,
-            seen_on: None,
-            reference: Some("https://github.com/Shopify/toxiproxy#toxics"),
-        })
-        .collect();
-    v.extend(
-        DATAGRAMS
+    let transport = |table: &[(&'static str, &'static str, &'static str)],
+                     reference: Option<&'static str>| {
+        table
             .iter()
             .map(|(name, syntax, summary)| CatalogEntry {
                 name,
@@ -134,9 +124,12 @@ pub fn catalog() -> Vec<CatalogEntry> {
                 syntax,
                 summary,
                 seen_on: None,
-                reference: None,
-            }),
-    );
+                reference,
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut v = transport(&TOXICS, Some("https://github.com/Shopify/toxiproxy#toxics"));
+    v.extend(transport(&DATAGRAMS, None));
     v.extend(QuirkKind::ALL.iter().map(|k| CatalogEntry {
         name: k.name(),
         family: Family::Quirk,

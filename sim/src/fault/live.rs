@@ -203,38 +203,28 @@ impl FaultState {
         gone
     }
 
+    /// Tell the network layer what is in force now.
     fn publish(&self, inner: &Inner) {
-        let toxics: Vec<(u64, Toxic)> = inner
-            .active
-            .iter()
-            .filter_map(|f| match &f.fault {
-                Fault::Toxic(t) => Some((f.id, *t)),
-                _ => None,
-            })
-            .collect();
-        self.toxics.send_replace(Arc::from(toxics));
-        let datagrams: Vec<DatagramFault> = inner
-            .active
-            .iter()
-            .filter_map(|f| match &f.fault {
-                Fault::Datagram(d) => Some(*d),
-                _ => None,
-            })
-            .collect();
-        self.datagrams.send_replace(Arc::from(datagrams));
-        let quirks: Vec<Quirk> = inner
-            .active
-            .iter()
-            .filter_map(|f| match &f.fault {
-                Fault::Quirk(q) => Some(*q),
-                _ => None,
-            })
-            .collect();
+        fn pick<T>(inner: &Inner, f: impl Fn(&ActiveFault) -> Option<T>) -> Arc<[T]> {
+            inner.active.iter().filter_map(f).collect()
+        }
+        self.toxics.send_replace(pick(inner, |f| match &f.fault {
+            Fault::Toxic(t) => Some((f.id, *t)),
+            _ => None,
+        }));
+        self.datagrams.send_replace(pick(inner, |f| match &f.fault {
+            Fault::Datagram(d) => Some(*d),
+            _ => None,
+        }));
+        let quirks = pick(inner, |f| match &f.fault {
+            Fault::Quirk(q) => Some(*q),
+            _ => None,
+        });
         let mut q = match self.quirks.lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        *q = Arc::from(quirks);
+        *q = quirks;
     }
 
     /// What is in force now.

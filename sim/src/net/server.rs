@@ -403,14 +403,7 @@ fn write_manifest(p: &Printer, dir: &std::path::Path) -> std::io::Result<()> {
 /// Bind with a deep accept queue (the kernel caps it at `somaxconn`), so a
 /// burst of thousands of connections waits in the queue instead of timing out.
 fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    let socket = if addr.is_ipv4() {
-        tokio::net::TcpSocket::new_v4()?
-    } else {
-        tokio::net::TcpSocket::new_v6()?
-    };
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(16_384)
+    bind_port(addr)?.listen(16_384)
 }
 
 /// Start a virtual printer.
