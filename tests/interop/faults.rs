@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::backend::{files_under, sha256_file, spawn_ipp_backend, BackendArgs, LiveBackend};
+use crate::backend::{
+    files_under, sha256_file, spawn_ipp_backend, BackendArgs, LiveBackend, LiveOutcome,
+};
 use crate::ipptool::{parse_results, run_ipptool, Outcome};
 use crate::peers::{document, require_cups_backend, require_tool, Paperjam};
 
@@ -201,6 +203,21 @@ pub(crate) fn scenario_file(toml: &str) -> (tempfile::TempDir, PathBuf) {
     (dir, path)
 }
 
+/// Waits for the backend (at most `timeout`), logs what it printed, and
+/// fails unless it exited 0; returns the outcome and its summary.
+fn finished_ok(backend: LiveBackend, timeout: Duration, what: &str) -> (LiveOutcome, String) {
+    let done = backend.finish(timeout);
+    let log = done.timed_summary();
+    eprintln!("backend, {what} ({:?}):\n{log}", done.elapsed);
+    assert!(!done.killed, "the backend did not finish:\n{log}");
+    assert!(
+        done.run.status.success(),
+        "backend failed ({}):\n{log}",
+        done.run.status
+    );
+    (done, log)
+}
+
 /// Starts the backend printing the test PDF to `printer`.
 fn print_pdf(printer: &Paperjam, args: &BackendArgs) -> LiveBackend {
     spawn_ipp_backend(&printer.uri, &document(PDF), "application/pdf", args)
@@ -270,18 +287,7 @@ fn cups_backend_reports_a_jam_and_finishes_after_it_is_cleared() {
     );
     control.clear("media-jam");
 
-    let done = backend.finish(Duration::from_secs(60));
-    let log = done.timed_summary();
-    eprintln!(
-        "backend, jam raised and cleared ({:?}):\n{log}",
-        done.elapsed
-    );
-    assert!(!done.killed, "the backend did not finish:\n{log}");
-    assert!(
-        done.run.status.success(),
-        "backend failed ({}):\n{log}",
-        done.run.status
-    );
+    let (done, log) = finished_ok(backend, Duration::from_secs(60), "jam raised and cleared");
     let stderr = &done.run.stderr;
     let plus = stderr.find("STATE: +media-jam-error\n");
     let minus = stderr.find("STATE: -media-jam-error\n");
@@ -496,18 +502,7 @@ clear = "server-error-busy"
     let mut printer = Paperjam::start_with(&["--scenario", scenario.to_str().unwrap()]);
     let control = Control::new(&printer.control_url());
     let backend = print_pdf(&printer, &BackendArgs::default());
-    let done = backend.finish(Duration::from_secs(50));
-    let log = done.timed_summary();
-    eprintln!(
-        "backend, Create-Job busy for 5 s ({:?}):\n{log}",
-        done.elapsed
-    );
-    assert!(!done.killed, "the backend did not finish:\n{log}");
-    assert!(
-        done.run.status.success(),
-        "backend failed ({}):\n{log}",
-        done.run.status
-    );
+    let (done, log) = finished_ok(backend, Duration::from_secs(50), "Create-Job busy for 5 s");
     let stderr = &done.run.stderr;
     let refused = count_lines(
         stderr,
