@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real IPP peers that tests/interop runs against, on Debian 12:
-#   - Debian packages: cups-ipp-utils (ipptool, ippeveprinter), ghostscript,
+#   - Debian packages: cups-ipp-utils (ipptool, ippeveprinter), ghostscript, lprng
+#     (lpr, lpq, lprm against the LPD front end), socat (raw 9100 client),
 #     dbus (a private system bus for ippeveprinter), wrk, python3;
 #   - the CUPS backends (ipp, lpd, socket, snmp) WITHOUT installing cupsd:
 #     `apt-get download cups cups-daemon` + `dpkg -x` into
@@ -12,7 +13,7 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PEERS_DIR="${PAPERJAM_PEERS_DIR:-$REPO/target/peers}"
 CUPS_ROOT="$PEERS_DIR/cups-root"
-PACKAGES=(cups-ipp-utils ghostscript dbus wrk python3)
+PACKAGES=(cups-ipp-utils ghostscript dbus wrk python3 lprng socat)
 export DEBIAN_FRONTEND=noninteractive
 
 SUDO=()

@@ -112,6 +112,20 @@ struct ServeArgs {
     /// Run without the control API.
     #[arg(long, conflicts_with_all = ["control_port"])]
     no_control: bool,
+    /// LPD (RFC 1179) port (0 picks a free one). When the default port is
+    /// taken, a free one is used and printed.
+    #[arg(long)]
+    lpd_port: Option<u16>,
+    /// Serve no LPD.
+    #[arg(long, conflicts_with_all = ["lpd_port"])]
+    no_lpd: bool,
+    /// AppSocket/JetDirect port for raw jobs and PJL (0 picks a free one).
+    /// When the default port is taken, a free one is used and printed.
+    #[arg(long)]
+    socket_port: Option<u16>,
+    /// Serve no AppSocket port.
+    #[arg(long, conflicts_with_all = ["socket_port"])]
+    no_socket: bool,
     /// Send IPP responses to HTTP/1.1 clients with chunked transfer encoding.
     #[arg(long)]
     chunked_responses: bool,
@@ -211,6 +225,10 @@ fn serve(args: ServeArgs) -> ExitCode {
             .unwrap_or(0);
     }
     let control = (!args.no_control).then_some((args.control_bind, args.control_port));
+    cfg.lpd_port = (!args.no_lpd).then_some(args.lpd_port.unwrap_or(DEFAULT_LPD_PORT));
+    cfg.socket_port = (!args.no_socket).then_some(args.socket_port.unwrap_or(DEFAULT_SOCKET_PORT));
+    let lpd_default = !args.no_lpd && args.lpd_port.is_none();
+    let socket_default = !args.no_socket && args.socket_port.is_none();
     cfg.limits = Limits {
         max_request_bytes: args.max_request_bytes,
         max_document_bytes: args.max_document_bytes,
@@ -239,7 +257,7 @@ fn serve(args: ServeArgs) -> ExitCode {
                 cfg.bind
             );
         }
-        let running = match server::start(cfg).await {
+        let running = match start_with_fallback(cfg, lpd_default, socket_default).await {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("paperjam: {e}");
@@ -268,6 +286,38 @@ fn serve(args: ServeArgs) -> ExitCode {
         running.shutdown(Duration::from_secs(10)).await;
         ExitCode::SUCCESS
     })
+}
+
+/// LPD's port unless told: RFC 1179's 515 needs root, so 515 + 8000.
+const DEFAULT_LPD_PORT: u16 = 8515;
+/// AppSocket's port unless told: JetDirect's own.
+const DEFAULT_SOCKET_PORT: u16 = 9100;
+
+/// Start the printer; when a default LPD or AppSocket port (not one the user
+/// asked for) is taken, use a free port for it and say so.
+async fn start_with_fallback(
+    mut cfg: ServerConfig,
+    lpd_default: bool,
+    socket_default: bool,
+) -> Result<server::RunningServer, server::ServerError> {
+    for _ in 0..3 {
+        match server::start(cfg.clone()).await {
+            Err(server::ServerError::Bind { addr, source })
+                if source.kind() == std::io::ErrorKind::AddrInUse
+                    && ((lpd_default && cfg.lpd_port == Some(addr.port()))
+                        || (socket_default && cfg.socket_port == Some(addr.port()))) =>
+            {
+                eprintln!("paperjam: port {} is taken; using a free one", addr.port());
+                if cfg.lpd_port == Some(addr.port()) {
+                    cfg.lpd_port = Some(0);
+                } else {
+                    cfg.socket_port = Some(0);
+                }
+            }
+            other => return other,
+        }
+    }
+    server::start(cfg).await
 }
 
 /// A line on stdout for scripts to read (URIs, the control URL). A reader that

@@ -8,9 +8,12 @@
 //! Profiles ([`profile`]) describe a printer model in TOML; the embedded default
 //! is an IPP Everywhere office laser.
 
+pub mod appsocket;
 pub mod fault;
 pub mod ipp;
+pub mod lpd;
 pub mod model;
 pub mod net;
+pub mod pjl;
 pub mod profile;
 pub mod wire;

@@ -113,7 +113,7 @@ impl Control {
     }
 
     /// `POST /faults {"fault": spec}`.
-    fn raise(&self, spec: &str) -> Value {
+    pub(crate) fn raise(&self, spec: &str) -> Value {
         self.json(
             "POST",
             "/faults",
@@ -123,7 +123,7 @@ impl Control {
     }
 
     /// `DELETE /faults/{name}`.
-    fn clear(&self, name: &str) -> Value {
+    pub(crate) fn clear(&self, name: &str) -> Value {
         self.json("DELETE", &format!("/faults/{name}"), None, 200)
     }
 

@@ -25,11 +25,13 @@
 // `expect` on setup steps (temp dirs, pipes) are the intended failure mode here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod appsocket;
 mod backend;
 mod backend_matrix;
 mod faults;
 mod grading;
 mod ipptool;
+mod lpd;
 mod peers;
 mod samples;
 

@@ -467,6 +467,12 @@ impl Paperjam {
         if !given("--control-port") {
             defaults.extend(["--control-port", "0"]);
         }
+        if !given("--lpd-port") && !given("--no-lpd") {
+            defaults.extend(["--lpd-port", "0"]);
+        }
+        if !given("--socket-port") && !given("--no-socket") {
+            defaults.extend(["--socket-port", "0"]);
+        }
         let mut server = ChildGuard::spawn(
             "paperjam serve",
             Command::new(&binary)
@@ -537,6 +543,20 @@ impl Paperjam {
     pub fn ipps_uri(&mut self) -> String {
         self.stdout_line("an ipps:// URI", |l| {
             l.starts_with("ipps://").then(|| l.to_string())
+        })
+    }
+
+    /// The `lpd://host:port/queue` URI it printed.
+    pub fn lpd_uri(&mut self) -> String {
+        self.stdout_line("an lpd:// URI", |l| {
+            l.starts_with("lpd://").then(|| l.to_string())
+        })
+    }
+
+    /// The `socket://host:port` URI it printed.
+    pub fn socket_uri(&mut self) -> String {
+        self.stdout_line("a socket:// URI", |l| {
+            l.starts_with("socket://").then(|| l.to_string())
         })
     }
 

@@ -6,10 +6,13 @@
 //! (plain or TLS on the same port, told apart by the first byte as CUPS does)
 //! and drives the model's clock.
 
+pub mod appsocket;
 pub mod control;
 pub mod http;
 pub mod http10;
+pub mod intake;
 pub mod limits;
+pub mod lpd;
 pub mod server;
 pub mod tls;
 

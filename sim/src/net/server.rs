@@ -68,6 +68,10 @@ pub struct ServerConfig {
     pub seed: u64,
     /// A timeline of faults to play.
     pub scenario: Option<Scenario>,
+    /// LPD (RFC 1179) port; `None` serves no LPD, `Some(0)` picks a free port.
+    pub lpd_port: Option<u16>,
+    /// AppSocket/JetDirect (raw, PJL) port; `None` serves none, `Some(0)` picks a free port.
+    pub socket_port: Option<u16>,
 }
 
 impl ServerConfig {
@@ -87,6 +91,8 @@ impl ServerConfig {
             faults: Vec::new(),
             seed: 0,
             scenario: None,
+            lpd_port: None,
+            socket_port: None,
         }
     }
 }
@@ -324,6 +330,10 @@ impl PrinterHandle {
 pub struct RunningServer {
     /// The IPP listener's address.
     pub ipp_addr: SocketAddr,
+    /// The LPD listener's address, if LPD is served.
+    pub lpd_addr: Option<SocketAddr>,
+    /// The AppSocket listener's address, if port 9100 is served.
+    pub socket_addr: Option<SocketAddr>,
     /// Whether IPPS is served on the same port.
     pub tls: bool,
     /// The self-signed certificate, PEM, when one was made.
@@ -331,7 +341,7 @@ pub struct RunningServer {
     /// The printer.
     pub printer: PrinterHandle,
     shutdown: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -353,6 +363,22 @@ impl RunningServer {
                 crate::ipp::PRINTER_PATH
             ));
         }
+        if let Some(a) = self.lpd_addr {
+            let queue = self
+                .printer
+                .0
+                .printer()
+                .profile
+                .lpd
+                .queues
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "lp".into());
+            v.push(format!("lpd://{host}:{}/{queue}", a.port()));
+        }
+        if let Some(a) = self.socket_addr {
+            v.push(format!("socket://{host}:{}", a.port()));
+        }
         v
     }
 
@@ -360,7 +386,12 @@ impl RunningServer {
     /// jobs that were cut short as aborted, and write the spool manifest.
     pub async fn shutdown(self, grace: Duration) {
         let _ = self.shutdown.send(true);
-        let _ = tokio::time::timeout(grace, self.task).await;
+        let _ = tokio::time::timeout(grace, async {
+            for t in self.tasks {
+                let _ = t.await;
+            }
+        })
+        .await;
         let shared = &self.printer.0;
         let now = shared.now();
         let mut p = shared.printer();
@@ -474,14 +505,45 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
         }
     }
     let (tx, rx) = watch::channel(false);
-    let task = tokio::spawn(run(listener, shared.clone(), tls_config.clone(), rx));
+    let mut extra = Vec::new();
+    for (port, service) in [
+        (cfg.lpd_port, Service::Lpd),
+        (cfg.socket_port, Service::Socket),
+    ] {
+        let Some(port) = port else { continue };
+        let addr = SocketAddr::new(cfg.bind, port);
+        let l = listen(addr).map_err(|source| ServerError::Bind { addr, source })?;
+        let a = l
+            .local_addr()
+            .map_err(|source| ServerError::Bind { addr, source })?;
+        extra.push((l, a, service));
+    }
+    let mut tasks = vec![tokio::spawn(drive_clock(shared.clone(), rx.clone()))];
+    tasks.push(tokio::spawn(run(
+        listener,
+        shared.clone(),
+        Service::Ipp(tls_config.clone()),
+        rx.clone(),
+    )));
+    let mut lpd_addr = None;
+    let mut socket_addr = None;
+    for (l, a, service) in extra {
+        match service {
+            Service::Lpd => lpd_addr = Some(a),
+            Service::Socket => socket_addr = Some(a),
+            Service::Ipp(_) => {}
+        }
+        tasks.push(tokio::spawn(run(l, shared.clone(), service, rx.clone())));
+    }
     Ok(RunningServer {
         ipp_addr: local,
+        lpd_addr,
+        socket_addr,
         tls: tls_config.is_some(),
         certificate_pem: pem,
         printer: PrinterHandle(shared),
         shutdown: tx,
-        task,
+        tasks,
     })
 }
 
@@ -489,13 +551,23 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
 /// again (besides at every change of the fault set).
 const DOWN_POLL: Duration = Duration::from_millis(50);
 
+/// What a listener serves.
+#[derive(Clone)]
+enum Service {
+    /// IPP over HTTP, and IPPS on the same port when there is a TLS config.
+    Ipp(Option<Arc<rustls::ServerConfig>>),
+    /// LPD (RFC 1179).
+    Lpd,
+    /// AppSocket/JetDirect: raw print data and PJL.
+    Socket,
+}
+
 async fn run(
     listener: TcpListener,
     shared: Arc<Shared>,
-    tls: Option<Arc<rustls::ServerConfig>>,
+    service: Service,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let clock = tokio::spawn(drive_clock(shared.clone(), shutdown.clone()));
     let permits = Arc::new(Semaphore::new(shared.limits.max_connections.max(1)));
     let mut conns = JoinSet::new();
     let addr = listener.local_addr().ok();
@@ -569,10 +641,10 @@ async fn run(
         };
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
-        let tls = tls.clone();
+        let service = service.clone();
         let sd = shutdown.clone();
         conns.spawn(async move {
-            serve_connection(stream, peer, shared, tls, sd).await;
+            serve_connection(stream, peer, shared, service, sd).await;
             drop(permit);
         });
     }
@@ -580,7 +652,6 @@ async fn run(
     drop(reserved);
     // Let connections finish what they are doing.
     while conns.join_next().await.is_some() {}
-    clock.abort();
 }
 
 /// Bind `addr` (with `SO_REUSEADDR`) without listening: the port is held, and
@@ -607,7 +678,7 @@ async fn serve_connection(
     stream: TcpStream,
     peer: SocketAddr,
     shared: Arc<Shared>,
-    tls: Option<Arc<rustls::ServerConfig>>,
+    service: Service,
     shutdown: watch::Receiver<bool>,
 ) {
     let mut power = shared.faults.power_cycles();
@@ -627,6 +698,13 @@ async fn serve_connection(
     let conn_shared = shared.clone();
     let served = async move {
         let shared = conn_shared;
+        let tls = match service {
+            Service::Ipp(tls) => tls,
+            Service::Lpd => return serve_raw(RawService::Lpd, io, peer, shared, shutdown).await,
+            Service::Socket => {
+                return serve_raw(RawService::Socket, io, peer, shared, shutdown).await
+            }
+        };
         let idle = shared.limits.idle_timeout;
         let Some(raw) = io.get_ref() else { return };
         // Same-port TLS: a TLS ClientHello starts with 0x16 (handshake record).
@@ -721,6 +799,28 @@ async fn serve_http_conn<I>(
             conn.as_mut().graceful_shutdown();
             let _ = conn.await;
         }
+    }
+}
+
+/// The raw-TCP front ends (no HTTP).
+#[derive(Clone, Copy, Debug)]
+enum RawService {
+    Lpd,
+    Socket,
+}
+
+/// Hand a connection to a raw-TCP front end.
+async fn serve_raw(
+    service: RawService,
+    io: crate::fault::toxic_stream::ToxicStream<TcpStream>,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: watch::Receiver<bool>,
+) {
+    tracing::debug!(%peer, ?service, "connection");
+    match service {
+        RawService::Lpd => super::lpd::serve_lpd(io, peer, shared, shutdown).await,
+        RawService::Socket => super::appsocket::serve_socket(io, peer, shared, shutdown).await,
     }
 }
 

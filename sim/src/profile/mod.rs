@@ -82,6 +82,35 @@ pub struct Profile {
     /// start, `[[scenario.step]]` a timeline), as in a scenario file.
     #[serde(default)]
     pub scenario: Option<crate::fault::scenario::ScenarioSpec>,
+    /// The LPD front end (RFC 1179): queues served, source-port policy.
+    #[serde(default)]
+    pub lpd: LpdSpec,
+}
+
+/// The LPD front end (`[lpd]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LpdSpec {
+    /// Queue names served; a job or query for any other queue is refused.
+    #[serde(default = "default_lpd_queues")]
+    pub queues: Vec<String>,
+    /// Accept connections only from source ports 721–731 (RFC 1179 §3).
+    /// Off by default: CUPS and LPRng send from other reserved ports.
+    #[serde(default)]
+    pub strict_source_port: bool,
+}
+
+fn default_lpd_queues() -> Vec<String> {
+    vec!["lp".to_string()]
+}
+
+impl Default for LpdSpec {
+    fn default() -> Self {
+        LpdSpec {
+            queues: default_lpd_queues(),
+            strict_source_port: false,
+        }
+    }
 }
 
 /// Identity of the printer.
@@ -394,6 +423,20 @@ impl Profile {
                 ));
             }
         }
+        if self.lpd.queues.is_empty() {
+            return Err(invalid("lpd.queues", "must list at least one queue".into()));
+        }
+        for (i, q) in self.lpd.queues.iter().enumerate() {
+            if q.is_empty()
+                || q.bytes()
+                    .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+            {
+                return Err(invalid(
+                    &format!("lpd.queues[{i}]"),
+                    format!("'{q}' must be non-empty, without spaces or control characters"),
+                ));
+            }
+        }
         for (name, value) in &self.ipp {
             if crate::ipp::attributes::is_computed(name) {
                 return Err(invalid(
@@ -455,6 +498,28 @@ mod tests {
         // The [ipp] table may already exist; a duplicate table is also an error,
         // so accept either message but never success.
         assert!(Profile::from_toml_str(&text, "t").is_err());
+    }
+
+    #[test]
+    fn lpd_section_defaults_and_validates() {
+        let p = Profile::default_profile().unwrap();
+        assert_eq!(p.lpd.queues, vec!["lp".to_string()]);
+        assert!(!p.lpd.strict_source_port);
+        // A profile without [lpd] still loads, with the defaults.
+        let start = DEFAULT_PROFILE_TOML.find("[lpd]").unwrap();
+        let end = start + DEFAULT_PROFILE_TOML[start..].find("\n\n").unwrap();
+        let without = format!(
+            "{}{}",
+            &DEFAULT_PROFILE_TOML[..start],
+            &DEFAULT_PROFILE_TOML[end..]
+        );
+        let old = Profile::from_toml_str(&without, "t").unwrap();
+        assert_eq!(old.lpd.queues, vec!["lp".to_string()]);
+        let bad = DEFAULT_PROFILE_TOML.replacen("queues = [\"lp\"]", "queues = [\"a b\"]", 1);
+        let err = Profile::from_toml_str(&bad, "t").unwrap_err().to_string();
+        assert!(err.contains("lpd.queues[0]"), "{err}");
+        let typo = DEFAULT_PROFILE_TOML.replacen("[lpd]\n", "[lpd]\nqueue = 1\n", 1);
+        assert!(Profile::from_toml_str(&typo, "t").is_err());
     }
 
     #[test]

@@ -1,0 +1,52 @@
+//! Replays the committed `pjl` fuzz seeds and crash inputs
+//! (`fuzz/seeds/pjl/`) on stable, as part of the normal test suite: each file
+//! through `paperjam_sim::pjl::fuzz_pjl`, which panics only on a bug in the
+//! PJL codec or the AppSocket session. A failing file is named in the
+//! failure message; every file is tried.
+
+use std::fs;
+use std::panic::catch_unwind;
+use std::path::{Path, PathBuf};
+
+use paperjam_sim::pjl::fuzz_pjl;
+
+fn seeds(target: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/seeds")
+        .join(target);
+    let entries =
+        fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no seed files in {}", dir.display());
+    files
+}
+
+fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_string()))
+        .unwrap_or_else(|| "non-string panic".to_string())
+}
+
+#[test]
+fn pjl_seeds_keep_the_codec_and_session_invariants() {
+    let files = seeds("pjl");
+    let mut failures = Vec::new();
+    for path in &files {
+        let data = fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        if let Err(p) = catch_unwind(|| fuzz_pjl(&data)) {
+            failures.push(format!("{}: {}", path.display(), panic_text(p.as_ref())));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} seeds failed:\n{}",
+        failures.len(),
+        files.len(),
+        failures.join("\n")
+    );
+}
