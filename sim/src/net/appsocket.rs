@@ -35,7 +35,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -58,10 +58,6 @@ pub const POLL: Duration = Duration::from_millis(50);
 /// Bytes read from the client at a time.
 const READ_CHUNK: usize = 64 * 1024;
 
-type Registry = Vec<(Weak<Shared>, Arc<Mutex<Variables>>)>;
-
-static DEFAULTS: Mutex<Registry> = Mutex::new(Vec::new());
-
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     match m.lock() {
         Ok(g) => g,
@@ -69,19 +65,16 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     }
 }
 
-/// The PJL user defaults (`DEFAULT`, `DINQUIRE`, `INFO VARIABLES`) of the
-/// printer behind `shared`, made from its profile the first time. They
-/// persist for the printer's life and are shared by all its connections.
+/// The printer's PJL defaults (`@PJL DEFAULT`), shared by all its
+/// connections; made from the profile the first time they are asked for.
 pub fn pjl_defaults(shared: &Arc<Shared>) -> Arc<Mutex<Variables>> {
-    let mut reg = lock(&DEFAULTS);
-    reg.retain(|(w, _)| w.strong_count() > 0);
-    let me = Arc::downgrade(shared);
-    if let Some((_, v)) = reg.iter().find(|(w, _)| Weak::ptr_eq(w, &me)) {
+    let mut slot = lock(&shared.pjl_defaults);
+    if let Some(v) = slot.as_ref() {
         return v.clone();
     }
     let profile = shared.printer().profile.clone();
     let v = Arc::new(Mutex::new(Variables::factory(&profile)));
-    reg.push((me, v.clone()));
+    *slot = Some(v.clone());
     v
 }
 

@@ -133,6 +133,8 @@ pub struct Shared {
     /// Faults in force.
     pub faults: FaultState,
     scenario: Mutex<Option<ScenarioRun>>,
+    /// The printer's PJL defaults (`@PJL DEFAULT`), made on first use.
+    pub pjl_defaults: Mutex<Option<Arc<Mutex<crate::pjl::vars::Variables>>>>,
 }
 
 impl Shared {
@@ -317,6 +319,7 @@ impl PrinterHandle {
             chunked_responses: false,
             faults: FaultState::new(0),
             scenario: Mutex::new(None),
+            pjl_defaults: Mutex::new(None),
         })))
     }
 
@@ -478,6 +481,7 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
         chunked_responses: cfg.chunked_responses,
         faults: FaultState::new(cfg.seed),
         scenario: Mutex::new(None),
+        pjl_defaults: Mutex::new(None),
     });
     {
         let mut p = shared.printer();
