@@ -201,7 +201,8 @@ fn fault_subcommand_raises_lists_and_clears_on_a_running_printer() {
     let stdout = child.stdout.take().unwrap();
     let mut lines = BufReader::new(stdout).lines();
     let mut control = None;
-    for _ in 0..3 {
+    // ipp://, lpd://, socket:// and then the control URL.
+    for _ in 0..10 {
         let Some(Ok(l)) = lines.next() else { break };
         if let Some(url) = l.strip_prefix("control: ") {
             control = Some(url.to_string());

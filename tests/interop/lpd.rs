@@ -1,6 +1,7 @@
 //! The LPD front end (RFC 1179) against real clients: LPRng's `lpr`, `lpq`
-//! and `lprm`, and the CUPS `lpd` backend — the two send a job's files in
-//! opposite orders (LPRng the data file first, CUPS the control file first).
+//! and `lprm`, and the CUPS `lpd` backend — in opposite orders: the CUPS
+//! backend sends the control file first, LPRng (configured `send_data_first`
+//! here; its default is control first too) the data file first.
 //!
 //! LPRng needs a printcap even for a remote queue; the tests give it one of
 //! their own without touching the host's: a private mount namespace
@@ -47,8 +48,11 @@ impl Lprng {
         require_tool("lpr");
         require_tool("unshare");
         let dir = tempfile::Builder::new().prefix("lprng-").tempdir().unwrap();
+        // LPRng 3.8 sends the control file first unless told otherwise; the
+        // CUPS backend always does, so LPRng is set to send the data file
+        // first and the two clients cover both orders.
         let conf = format!(
-            "printcap_path={0}/printcap\nlpd_printcap_path={0}/printcap\n",
+            "printcap_path={0}/printcap\nlpd_printcap_path={0}/printcap\nsend_data_first\n",
             dir.path().display()
         );
         std::fs::write(dir.path().join("lpd.conf"), conf).unwrap();
