@@ -11,10 +11,9 @@
 //!
 //! A failing file is named in the failure message; every file is tried.
 
-use std::fs;
 use std::net::SocketAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use paperjam_sim::lpd::{fuzz_command, fuzz_control};
@@ -23,33 +22,8 @@ use paperjam_sim::net::lpd::LpdConnection;
 use paperjam_sim::net::{Limits, PrinterHandle};
 use paperjam_sim::profile::Profile;
 
-/// The files of `fuzz/seeds/<target>/`, sorted; fails if there are none.
-fn seeds(target: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/seeds")
-        .join(target);
-    let entries =
-        fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no seed files in {}", dir.display());
-    files
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
-}
-
-/// The text of a caught panic.
-fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
-    p.downcast_ref::<String>()
-        .cloned()
-        .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_string()))
-        .unwrap_or_else(|| "non-string panic".to_string())
-}
+mod seeds;
+use seeds::{panic_text, read, seeds};
 
 fn peer() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 1023))

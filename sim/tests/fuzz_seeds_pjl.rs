@@ -6,31 +6,11 @@
 
 use std::fs;
 use std::panic::catch_unwind;
-use std::path::{Path, PathBuf};
 
 use paperjam_sim::pjl::fuzz_pjl;
 
-fn seeds(target: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/seeds")
-        .join(target);
-    let entries =
-        fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file())
-        .collect();
-    files.sort();
-    assert!(!files.is_empty(), "no seed files in {}", dir.display());
-    files
-}
-
-fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
-    p.downcast_ref::<String>()
-        .cloned()
-        .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_string()))
-        .unwrap_or_else(|| "non-string panic".to_string())
-}
+mod seeds;
+use seeds::{panic_text, seeds};
 
 #[test]
 fn pjl_seeds_keep_the_codec_and_session_invariants() {

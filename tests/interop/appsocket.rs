@@ -3,46 +3,13 @@
 //! back-channel until the printer closes; and `socat`, as a raw client that
 //! asks PJL questions.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-use serde_json::Value;
+use std::time::Instant;
 
 use crate::backend::sha256_file;
 use crate::faults::Control;
+use crate::lpd::{jobs, spooled, wait_state};
 use crate::peers::{document, require_cups_backend, require_tool, Paperjam};
-
-fn jobs(state: &Value) -> Vec<Value> {
-    state["jobs"].as_array().cloned().unwrap_or_default()
-}
-
-fn wait_state(control: &Control, what: &str, check: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let s = control.state();
-        if check(&s) {
-            return s;
-        }
-        assert!(Instant::now() < deadline, "{what} did not happen: {s:#}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn spooled(spool: &Path, id: u64) -> Vec<PathBuf> {
-    let prefix = format!("job-{id:06}-doc-");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(spool)
-        .unwrap()
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(&prefix) && !n.ends_with(".partial"))
-        })
-        .collect();
-    v.sort();
-    v
-}
 
 /// The CUPS `socket` backend prints a PDF over port 9100: exit 0, the job
 /// completed in the printer (and so in IPP Get-Jobs), spooled byte-exact.

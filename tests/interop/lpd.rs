@@ -89,9 +89,9 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-/// Polls the printer's state until `check` holds, for at most 20 s.
-fn wait_state(control: &Control, what: &str, check: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
+/// Polls the printer's state until `check` holds, for at most 30 s.
+pub(crate) fn wait_state(control: &Control, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let s = control.state();
         if check(&s) {
@@ -102,12 +102,13 @@ fn wait_state(control: &Control, what: &str, check: impl Fn(&Value) -> bool) -> 
     }
 }
 
-fn jobs(state: &Value) -> Vec<Value> {
+/// The jobs in a `GET /state` answer.
+pub(crate) fn jobs(state: &Value) -> Vec<Value> {
     state["jobs"].as_array().cloned().unwrap_or_default()
 }
 
 /// The spooled documents of job `id` (`job-00000N-doc-*`, complete ones only).
-fn spooled(spool: &Path, id: u64) -> Vec<PathBuf> {
+pub(crate) fn spooled(spool: &Path, id: u64) -> Vec<PathBuf> {
     let prefix = format!("job-{id:06}-doc-");
     let mut v: Vec<PathBuf> = std::fs::read_dir(spool)
         .unwrap()
