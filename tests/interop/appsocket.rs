@@ -46,7 +46,9 @@ fn cups_socket_backend_prints_byte_exact() {
     let state = wait_state(&control, "the job completed", |s| {
         jobs(s).iter().any(|j| j["state"] == "completed")
     });
-    let id = jobs(&state)[0]["id"].as_u64().unwrap();
+    let job = &jobs(&state)[0];
+    assert_eq!(job["origin"], "socket", "{job:#}");
+    let id = job["id"].as_u64().unwrap();
     let files = spooled(&printer.spool, id);
     assert_eq!(files.len(), 1, "{files:?}");
     assert_eq!(sha256_file(&files[0]), sha256_file(&doc), "not byte-exact");

@@ -211,6 +211,9 @@ fn cups_lpd_backend_prints_byte_exact() {
         jobs(s).iter().any(|j| j["state"] == "completed")
     });
     let job = &jobs(&state)[0];
+    assert_eq!(job["origin"], "lpd", "{job:#}");
+    assert_eq!(job["user"], "alice", "{job:#}");
+    assert_eq!(job["name"], "My Title", "{job:#}");
     let id = job["id"].as_u64().unwrap();
     let files = spooled(&printer.spool, id);
     assert_eq!(files.len(), 1, "{files:?}");

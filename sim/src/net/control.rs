@@ -3,7 +3,7 @@
 //!
 //! | method | path | body | answer |
 //! |---|---|---|---|
-//! | GET | `/state` | | printer state, reasons, alerts, jobs, active faults |
+//! | GET | `/state` | | printer state, reasons, alerts, jobs (id, state, reasons, pages, name, user, origin), active faults |
 //! | GET | `/faults` | | the active faults and the seed |
 //! | GET | `/catalog` | | every fault paperjam knows |
 //! | POST | `/faults` | `{"fault": "media-jam", "for": "10s"}` (`for` optional) | 201 and the new entry |
@@ -163,6 +163,12 @@ pub struct JobView {
     pub reasons: Vec<String>,
     /// Impressions printed.
     pub pages: u64,
+    /// `job-name`.
+    pub name: String,
+    /// `job-originating-user-name`.
+    pub user: String,
+    /// The protocol it came in on: `ipp`, `lpd` or `socket`.
+    pub origin: &'static str,
 }
 
 /// The printer's state as the control API shows it.
@@ -183,6 +189,13 @@ pub fn state_view(printer: &PrinterHandle) -> StateView {
                 state: j.state.keyword(),
                 reasons: j.reasons.clone(),
                 pages: j.impressions_completed,
+                name: j.spec.name.clone(),
+                user: j.spec.user.clone(),
+                origin: match j.spec.origin {
+                    Some(crate::model::JobOrigin::Lpd) => "lpd",
+                    Some(crate::model::JobOrigin::Socket) => "socket",
+                    Some(crate::model::JobOrigin::Ipp) | None => "ipp",
+                },
             })
             .collect(),
         faults,
