@@ -6,6 +6,7 @@
 //! - [`attrs`]: the text notations for attributes and raw messages;
 //! - [`client`]: a raw HTTP/1.x client for `ipp://` and `ipps://` targets;
 //! - [`runner`]: runs cases, checks answers, keeps the evidence;
+//! - [`raw`]: raw-TCP cases for LPD and AppSocket/PJL (`suites/lpd/`, `suites/appsocket/`);
 //! - [`grade`]: outcomes, findings, evidence;
 //! - [`known`]: failures that match misbehaviour seen on real printers;
 //! - [`report`]: the versioned JSON report and its summaries.
@@ -14,6 +15,7 @@ pub mod attrs;
 pub mod client;
 pub mod grade;
 pub mod known;
+pub mod raw;
 pub mod report;
 pub mod runner;
 pub mod spec;
@@ -21,6 +23,16 @@ pub mod spec;
 /// The folder of the IPP suite in this repository.
 pub fn ipp_suite_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ipp")
+}
+
+/// The folder of the LPD (RFC 1179) raw-TCP suite in this repository.
+pub fn lpd_suite_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("lpd")
+}
+
+/// The folder of the AppSocket/PJL raw-TCP suite in this repository.
+pub fn appsocket_suite_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appsocket")
 }
 
 /// The folder of test documents in this repository.
