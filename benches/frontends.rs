@@ -143,10 +143,26 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// Run `jobs` jobs from `clients` concurrent clients; returns (elapsed, bytes, sha-matched).
-async fn run_lpd(clients: usize, jobs: usize, size: usize) -> Result<(f64, usize, usize)> {
+/// Which front end a run drives.
+#[derive(Clone, Copy)]
+enum Front {
+    Lpd,
+    Socket,
+}
+
+/// Run `jobs` jobs from `clients` concurrent clients through `front`;
+/// returns (elapsed, jobs, SHA-256 matches).
+async fn run_jobs(
+    front: Front,
+    clients: usize,
+    jobs: usize,
+    size: usize,
+) -> Result<(f64, usize, usize)> {
     let srv = start().await?;
-    let addr = srv.lpd_addr.ok_or("no LPD port")?;
+    let addr = match front {
+        Front::Lpd => srv.lpd_addr.ok_or("no LPD port")?,
+        Front::Socket => srv.socket_addr.ok_or("no AppSocket port")?,
+    };
     let docs: Vec<Vec<u8>> = (0..clients).map(|c| document(size, c as u64 + 1)).collect();
     let expected: Vec<String> = docs.iter().map(|d| hex(&Sha256::digest(d))).collect();
     let docs = Arc::new(docs);
@@ -156,34 +172,10 @@ async fn run_lpd(clients: usize, jobs: usize, size: usize) -> Result<(f64, usize
         let docs = docs.clone();
         tasks.push(tokio::spawn(async move {
             for k in 0..jobs / clients {
-                lpd_job(addr, (c * 1000 + k) as u32, &docs[c]).await?;
-            }
-            Ok::<(), String>(())
-        }));
-    }
-    for t in tasks {
-        t.await.map_err(err)??;
-    }
-    let total = (jobs / clients) * clients;
-    let ok = verify(&srv, total, &expected).await?;
-    let elapsed = t.elapsed().as_secs_f64();
-    srv.shutdown(Duration::from_secs(1)).await;
-    Ok((elapsed, total, ok))
-}
-
-async fn run_socket(clients: usize, jobs: usize, size: usize) -> Result<(f64, usize, usize)> {
-    let srv = start().await?;
-    let addr = srv.socket_addr.ok_or("no AppSocket port")?;
-    let docs: Vec<Vec<u8>> = (0..clients).map(|c| document(size, c as u64 + 7)).collect();
-    let expected: Vec<String> = docs.iter().map(|d| hex(&Sha256::digest(d))).collect();
-    let docs = Arc::new(docs);
-    let t = Instant::now();
-    let mut tasks = Vec::new();
-    for c in 0..clients {
-        let docs = docs.clone();
-        tasks.push(tokio::spawn(async move {
-            for _ in 0..jobs / clients {
-                socket_job(addr, &docs[c]).await?;
+                match front {
+                    Front::Lpd => lpd_job(addr, (c * 1000 + k) as u32, &docs[c]).await?,
+                    Front::Socket => socket_job(addr, &docs[c]).await?,
+                }
             }
             Ok::<(), String>(())
         }));
@@ -224,7 +216,7 @@ fn run(quick: bool) -> Result<String> {
     rt.block_on(async {
         let lpd_jobs = if quick { 100 } else { 1000 };
         for clients in [1, 50] {
-            let (s, n, ok) = run_lpd(clients, lpd_jobs.max(clients), 64 * 1024).await?;
+            let (s, n, ok) = run_jobs(Front::Lpd, clients, lpd_jobs.max(clients), 64 * 1024).await?;
             t.push_str(&format!(
                 "| LPD | {clients} | {n} | 64 KiB | {s:.2} s | {:.0} jobs/s | {ok}/{n} |\n",
                 n as f64 / s
@@ -233,7 +225,7 @@ fn run(quick: bool) -> Result<String> {
         let size = 8 << 20;
         for clients in [1, 50] {
             let jobs = if quick { clients.max(4) } else { clients.max(20) };
-            let (s, n, ok) = run_socket(clients, jobs, size).await?;
+            let (s, n, ok) = run_jobs(Front::Socket, clients, jobs, size).await?;
             t.push_str(&format!(
                 "| AppSocket | {clients} | {n} | 8 MiB | {s:.2} s | {:.0} MB/s ({:.2}× the disk) | {ok}/{n} |\n",
                 (n * size) as f64 / s / 1e6,

@@ -304,23 +304,8 @@ pub fn escaped(b: &[u8], max: usize) -> String {
 
 /// Every case of every `.toml` file under `dir`, sorted by id.
 pub fn load_dir(dir: &Path) -> Result<Vec<RawCase>, RawError> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let rd = std::fs::read_dir(&d).map_err(|source| RawError::Read {
-            path: d.clone(),
-            source,
-        })?;
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "toml") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
+    let files =
+        crate::spec::toml_files(dir).map_err(|(path, source)| RawError::Read { path, source })?;
     let mut cases = Vec::new();
     for f in files {
         cases.extend(load_file(&f)?);

@@ -408,15 +408,13 @@ pub struct Condition {
     pub regex: String,
 }
 
-/// All cases of every `*.toml` under `dir`, sorted by id.
-pub fn load_dir(dir: &Path) -> Result<Vec<Case>, SpecError> {
+/// Every `*.toml` file under `dir`, at any depth, sorted; a folder that
+/// cannot be read is returned with the OS error.
+pub fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, (PathBuf, std::io::Error)> {
     let mut files = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let rd = std::fs::read_dir(&d).map_err(|source| SpecError::Read {
-            path: d.clone(),
-            source,
-        })?;
+        let rd = std::fs::read_dir(&d).map_err(|e| (d.clone(), e))?;
         for e in rd.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -427,6 +425,12 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Case>, SpecError> {
         }
     }
     files.sort();
+    Ok(files)
+}
+
+/// All cases of every `*.toml` under `dir`, sorted by id.
+pub fn load_dir(dir: &Path) -> Result<Vec<Case>, SpecError> {
+    let files = toml_files(dir).map_err(|(path, source)| SpecError::Read { path, source })?;
     let mut cases = Vec::new();
     for f in files {
         cases.extend(load_file(&f, dir)?);

@@ -91,27 +91,11 @@ fn run_case(case: &Case) -> Result<(), Failed> {
             Ok(())
         }
         Outcome::Fail | Outcome::Error => {
-            let mut msg = format!(
-                "{} {} ({} {}): {}\nrequirement: {}\n",
-                r.outcome.as_str().to_uppercase(),
-                r.id,
-                r.level.as_str(),
-                r.clause,
-                r.reason,
-                r.requirement
+            let msg = format!(
+                "{}{}",
+                paperjam_suites::report::failure_text(&r),
+                paperjam_suites::report::evidence_text(&r)
             );
-            for f in &r.findings {
-                msg.push_str(&format!(
-                    "  step {}: {}\n    Expect: {}\n    Actual: {}\n",
-                    f.step + 1,
-                    f.check,
-                    f.expected,
-                    f.actual
-                ));
-            }
-            for e in &r.evidence {
-                msg.push_str(&format!("--- step {} request ({} bytes)\n{}--- response (HTTP {}, {} bytes, {} ms)\n{}\n", e.step + 1, e.request_bytes, e.request_decoded, e.http_status, e.response_bytes, e.elapsed_ms, e.response_decoded));
-            }
             Err(msg.into())
         }
     }

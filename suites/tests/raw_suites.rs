@@ -82,25 +82,9 @@ fn run_raw(env: &Env, case: &RawCase, queue: &str) -> CaseResult {
     env.rt.block_on(raw::run(case, addr, queue, true, &docs))
 }
 
+/// What the case found, with the bytes both ways (decoded and hex).
 fn report(r: &CaseResult) -> String {
-    let mut msg = format!(
-        "{} {} ({} {}): {}\nrequirement: {}\n",
-        r.outcome.as_str().to_uppercase(),
-        r.id,
-        r.level.as_str(),
-        r.clause,
-        r.reason,
-        r.requirement
-    );
-    for f in &r.findings {
-        msg.push_str(&format!(
-            "  step {}: {}\n    Expect: {}\n    Actual: {}\n",
-            f.step + 1,
-            f.check,
-            f.expected,
-            f.actual
-        ));
-    }
+    let mut msg = paperjam_suites::report::failure_text(r);
     for e in &r.evidence {
         msg.push_str(&format!(
             "--- step {} sent ({} bytes): {}\n    hex: {}\n--- received ({} bytes, {} ms): {}\n    hex: {}\n",

@@ -211,6 +211,22 @@ pub fn findings_text(c: &CaseResult) -> String {
     s
 }
 
+/// A case that did not pass, for a test failure message: verdict, id,
+/// level, clause, reason, the requirement, then its findings.
+pub fn failure_text(c: &CaseResult) -> String {
+    let mut s = format!(
+        "{} {} ({} {}): {}\nrequirement: {}\n",
+        c.outcome.as_str().to_uppercase(),
+        c.id,
+        c.level.as_str(),
+        c.clause,
+        c.reason,
+        c.requirement
+    );
+    s.push_str(&findings_text(c));
+    s
+}
+
 /// One exchange as plain text: the decoded request, then the decoded answer.
 pub fn exchange_text(e: &Exchange) -> String {
     let mut s = format!(
