@@ -111,8 +111,11 @@ fn print_catalog(format: &str) -> ExitCode {
             // Write errors (a closed pipe, as with `| head`) end the listing quietly.
             let mut out = std::io::stdout().lock();
             for e in &entries {
-                let family = format!("{:?}", e.family).to_ascii_lowercase();
-                let _ = writeln!(out, "{:<28} {:<10} {}", e.name, family, e.syntax);
+                let mut family = format!("{:?}", e.family).to_ascii_lowercase();
+                if let Some(p) = e.protocol {
+                    family = format!("{family} ({p})");
+                }
+                let _ = writeln!(out, "{:<28} {:<16} {}", e.name, family, e.syntax);
                 let _ = writeln!(out, "    {}", e.summary);
                 if let Some(s) = e.seen_on {
                     let _ = writeln!(out, "    seen on: {s}");

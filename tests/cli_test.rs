@@ -173,7 +173,7 @@ fn unreachable_target_exits_2() {
 
 #[test]
 fn other_schemes_exit_2() {
-    let o = paperjam(&["test", "socket://127.0.0.1:9100"]);
+    let o = paperjam(&["test", "snmp://127.0.0.1"]);
     assert_eq!(o.status.code(), Some(2), "{}", explain(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("come with their protocols"));
 }
@@ -287,4 +287,227 @@ fn serve_refuses_a_bad_scenario_naming_the_field() {
     let o = paperjam(&["serve", "--ipp-port", "0", "--fault", "paper-explosion"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown fault 'paper-explosion'"));
+}
+
+/// `paperjam serve` on free IPP, LPD and AppSocket ports, no control API:
+/// the server and its `lpd://…/lp` and `socket://…` URIs.
+fn raw_server() -> (Server, String, String) {
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--ipp-port",
+            "0",
+            "--lpd-port",
+            "0",
+            "--socket-port",
+            "0",
+            "--no-control",
+            "--no-tls",
+            "--speed",
+            "instant",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start paperjam serve: {e}"));
+    let stdout = child
+        .stdout
+        .take()
+        .unwrap_or_else(|| panic!("serve has no stdout"));
+    let mut lines = BufReader::new(stdout).lines();
+    let (mut ipp, mut lpd, mut socket) = (String::new(), None, None);
+    // ipp://, lpd:// and socket://, one a line, once their ports are bound.
+    for _ in 0..5 {
+        let Some(Ok(l)) = lines.next() else { break };
+        if l.starts_with("ipp://") {
+            ipp = l;
+        } else if l.starts_with("lpd://") {
+            lpd = Some(l);
+        } else if l.starts_with("socket://") {
+            socket = Some(l);
+            break;
+        }
+    }
+    let server = Server { child, uri: ipp };
+    match (lpd, socket) {
+        (Some(l), Some(s)) => (server, l, s),
+        (l, s) => panic!("serve printed lpd {l:?} and socket {s:?}"),
+    }
+}
+
+fn raw_suite_ids(dir: &Path) -> Vec<String> {
+    let mut ids: Vec<String> = paperjam_suites::raw::load_dir(dir)
+        .unwrap_or_else(|e| panic!("suite: {e}"))
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn report_in(dir: &Path) -> Report {
+    Report::from_json(&read(&dir.join("report.json")))
+        .unwrap_or_else(|e| panic!("report.json: {e}"))
+}
+
+#[test]
+fn lpd_target_runs_the_lpd_suite() {
+    let (_srv, lpd, _) = raw_server();
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = out.path().to_string_lossy().to_string();
+    let o = paperjam(&[
+        "test",
+        &lpd,
+        "--allow-print",
+        "--format",
+        "json",
+        "--format",
+        "junit",
+        "--out",
+        &dir,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", explain(&o));
+    let report = report_in(out.path());
+    assert_eq!(report.target, lpd);
+    assert_eq!(report.target_description, "LPD queue lp");
+    let ids: Vec<String> = report.cases.iter().map(|c| c.id.clone()).collect();
+    assert_eq!(ids, raw_suite_ids(&paperjam_suites::lpd_suite_dir()));
+    for c in &report.cases {
+        assert!(
+            matches!(c.outcome.as_str(), "pass" | "warn"),
+            "{} {}: {}",
+            c.id,
+            c.outcome.as_str(),
+            c.reason
+        );
+    }
+    let junit = read(&out.path().join("junit.xml"));
+    assert!(junit.contains("<testsuite"), "{junit}");
+    assert!(junit.contains("lpd/rfc1179/5.2/receive-job-known-queue"));
+    assert!(
+        !out.path().join("report.md").exists(),
+        "only json and junit"
+    );
+
+    // Without --allow-print the printing cases are skipped, with the reason.
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = out.path().to_string_lossy().to_string();
+    let o = paperjam(&["test", &lpd, "--format", "json", "--out", &dir]);
+    assert_eq!(o.status.code(), Some(0), "{}", explain(&o));
+    let printing: Vec<String> = paperjam_suites::raw::load_dir(&paperjam_suites::lpd_suite_dir())
+        .unwrap_or_else(|e| panic!("suite: {e}"))
+        .into_iter()
+        .filter(|c| c.prints)
+        .map(|c| c.id)
+        .collect();
+    assert!(!printing.is_empty());
+    for c in report_in(out.path()).cases {
+        if printing.contains(&c.id) {
+            assert_eq!(c.outcome.as_str(), "skip", "{}", c.id);
+            assert!(c.reason.contains("print"), "{}: {}", c.id, c.reason);
+        } else {
+            assert_ne!(c.outcome.as_str(), "skip", "{}", c.id);
+        }
+    }
+}
+
+#[test]
+fn socket_target_runs_the_appsocket_suite_and_names_the_printer() {
+    let (_srv, _, socket) = raw_server();
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = out.path().to_string_lossy().to_string();
+    let o = paperjam(&[
+        "test", &socket, "--format", "json", "--out", &dir, "--jobs", "2",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", explain(&o));
+    let report = report_in(out.path());
+    assert_eq!(report.target, socket);
+    // The PJL INFO ID answer: the profile's make and model.
+    let model = paperjam_sim::profile::Profile::default_profile()
+        .unwrap_or_else(|e| panic!("profile: {e}"))
+        .make_and_model();
+    assert!(!model.is_empty());
+    assert_eq!(report.target_description, model);
+    let ids: Vec<String> = report.cases.iter().map(|c| c.id.clone()).collect();
+    assert_eq!(ids, raw_suite_ids(&paperjam_suites::appsocket_suite_dir()));
+    assert!(report
+        .cases
+        .iter()
+        .all(|c| !matches!(c.outcome.as_str(), "fail" | "error")));
+    // --suite naming the target's own suite is fine; another one is refused.
+    let o = paperjam(&[
+        "test",
+        &socket,
+        "--suite",
+        "appsocket",
+        "--case",
+        "appsocket/pjl/info-id",
+        "--format",
+        "json",
+        "--out",
+        &dir,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", explain(&o));
+    assert_eq!(report_in(out.path()).cases.len(), 1);
+    let o = paperjam(&["test", &socket, "--suite", "lpd", "--out", &dir]);
+    assert_eq!(o.status.code(), Some(2), "{}", explain(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--suite lpd cannot test"));
+}
+
+#[test]
+fn raw_suites_list_without_a_target() {
+    for (suite, dir) in [
+        ("appsocket", paperjam_suites::appsocket_suite_dir()),
+        ("lpd", paperjam_suites::lpd_suite_dir()),
+    ] {
+        let o = paperjam(&["test", "--suite", suite, "--list"]);
+        assert_eq!(o.status.code(), Some(0), "{}", explain(&o));
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        let ids = raw_suite_ids(&dir);
+        assert_eq!(stdout.lines().count(), ids.len(), "{stdout}");
+        for id in ids {
+            assert!(stdout.contains(&id), "{id} not listed:\n{stdout}");
+        }
+    }
+}
+
+#[test]
+fn unserved_lpd_queue_exits_1() {
+    let (_srv, lpd, _) = raw_server();
+    let unserved = match lpd.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/nosuchqueue"),
+        None => panic!("{lpd} has no queue"),
+    };
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = out.path().to_string_lossy().to_string();
+    let o = paperjam(&["test", &unserved, "--format", "json", "--out", &dir]);
+    assert_eq!(o.status.code(), Some(1), "{}", explain(&o));
+    let report = report_in(out.path());
+    let known = report
+        .cases
+        .iter()
+        .find(|c| c.id == "lpd/rfc1179/5.2/receive-job-known-queue")
+        .unwrap_or_else(|| panic!("no known-queue case in the report"));
+    assert_eq!(known.outcome.as_str(), "fail", "{}", known.reason);
+    assert!(!known.findings.is_empty());
+}
+
+#[test]
+fn refused_lpd_target_exits_2() {
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = out.path().to_string_lossy().to_string();
+    let o = paperjam(&["test", "lpd://127.0.0.1:1/lp", "--out", &dir]);
+    assert_eq!(o.status.code(), Some(2), "{}", explain(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("cannot reach lpd://127.0.0.1:1/lp"),
+        "{stderr}"
+    );
+    // Before any case: no case line, no report.
+    assert!(!stderr.contains("lpd/rfc1179/"), "{stderr}");
+    assert!(!out.path().join("report.json").exists());
+    // A suite that does not fit the target is refused before connecting.
+    let o = paperjam(&["test", "--suite", "ipp", "lpd://127.0.0.1:1/lp"]);
+    assert_eq!(o.status.code(), Some(2), "{}", explain(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--suite ipp cannot test"));
 }

@@ -1,7 +1,7 @@
 //! Known real-world misbehaviour: when a case fails the way a printer in the
 //! field is known to fail, the report names that printer and the public
 //! report. The knowledge comes from the virtual printer's quirk catalog
-//! (`paperjam_sim::ipp::quirks`), whose every entry lists the cases that flag
+//! (`paperjam_sim::fault::quirk`), whose every entry lists the cases that flag
 //! it — checked by the detection-matrix test.
 
 use serde::{Deserialize, Serialize};
@@ -32,6 +32,24 @@ pub fn for_case(id: &str) -> Vec<KnownMisbehaviour> {
             seen_on: k.seen_on().to_string(),
             reference: k.reference().to_string(),
         })
+        .collect()
+}
+
+/// The known misbehaviours a failed case matches: those whose cases include
+/// it, and whose telltale finding ([`QuirkKind::telltale`]), if any, it has.
+pub fn for_result(r: &crate::grade::CaseResult) -> Vec<KnownMisbehaviour> {
+    let telltales: std::collections::BTreeMap<&str, Option<&str>> = QuirkKind::ALL
+        .iter()
+        .map(|k| (k.name(), k.telltale()))
+        .collect();
+    for_case(&r.id)
+        .into_iter()
+        .filter(
+            |m| match telltales.get(m.quirk.as_str()).copied().flatten() {
+                Some(check) => r.findings.iter().any(|f| f.check == check),
+                None => true,
+            },
+        )
         .collect()
 }
 
@@ -100,5 +118,36 @@ mod tests {
         // A passing case names nothing.
         let r = crate::report::Report::new("t", "", false, vec![case(id, Outcome::Pass)]);
         assert!(r.known.is_empty());
+    }
+
+    #[test]
+    fn a_telltale_quirk_is_named_only_for_its_own_finding() {
+        use crate::grade::{CaseResult, Finding, Outcome};
+        use crate::spec::Level;
+        let id = QuirkKind::LpdSlowAck.flagged_by()[0];
+        let failed = |check: &str| CaseResult {
+            id: id.into(),
+            level: Level::Should,
+            clause: "RFC 1179 §5.2".into(),
+            title: "t".into(),
+            requirement: "r".into(),
+            outcome: Outcome::Warn,
+            reason: String::new(),
+            findings: vec![Finding {
+                step: 1,
+                check: check.into(),
+                expected: "e".into(),
+                actual: "a".into(),
+            }],
+            evidence: Vec::new(),
+            elapsed_ms: 0,
+        };
+        let late = for_result(&failed("acknowledgement delay"));
+        assert!(late.iter().any(|m| m.quirk == "lpd-slow-ack"), "{late:?}");
+        let refused = for_result(&failed("acknowledgement"));
+        assert!(
+            refused.iter().all(|m| m.quirk != "lpd-slow-ack"),
+            "{refused:?}"
+        );
     }
 }

@@ -7,6 +7,7 @@
 //! - [`client`]: a raw HTTP/1.x client for `ipp://` and `ipps://` targets;
 //! - [`runner`]: runs cases, checks answers, keeps the evidence;
 //! - [`raw`]: raw-TCP cases for LPD and AppSocket/PJL (`suites/lpd/`, `suites/appsocket/`);
+//! - [`raw_target`]: `lpd://` and `socket://` targets, the PJL `INFO ID` probe, raw cases run by workers;
 //! - [`grade`]: outcomes, findings, evidence;
 //! - [`known`]: failures that match misbehaviour seen on real printers;
 //! - [`report`]: the versioned JSON report and its summaries.
@@ -16,6 +17,7 @@ pub mod client;
 pub mod grade;
 pub mod known;
 pub mod raw;
+pub mod raw_target;
 pub mod report;
 pub mod runner;
 pub mod spec;

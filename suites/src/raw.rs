@@ -20,8 +20,14 @@
 //! the documents folder), `send-lpd-count` (like `send`, with `$size` the byte
 //! count of the case's document, the first `send-document` of the case),
 //! `expect-ack` (one byte, equal), `expect-nonzero-ack`, `expect-text` (a
-//! regex over what arrives until the peer closes or 2 s of silence),
-//! `half-close` and `expect-close`. A case runs on one fresh TCP connection.
+//! regex over what arrives, read until it matches, the peer closes or 2 s
+//! pass in silence), `half-close` and `expect-close` (closed in order: a
+//! reset is a finding). Two modifiers may go with the action:
+//! `connection = N` (1 to 4; default 1) runs the step on the case's N-th
+//! connection, opened at its first step, so a case can hold one connection
+//! open while it uses another; `within-ms = T` (with `expect-ack` or
+//! `expect-nonzero-ack`) requires the byte within T milliseconds. A case
+//! runs on fresh TCP connections of its own.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -137,7 +143,17 @@ pub struct RawStep {
     /// The peer closes the connection within the timeout.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expect_close: Option<bool>,
+    /// Modifier: the step runs on this connection of the case (1-based).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<usize>,
+    /// Modifier of `expect-ack` / `expect-nonzero-ack`: the byte must come
+    /// within this many milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within_ms: Option<u64>,
 }
+
+/// Most connections one case may open.
+pub const MAX_CONNECTIONS: usize = 4;
 
 /// What a step does, once checked.
 #[derive(Debug, Clone)]
@@ -195,6 +211,22 @@ impl RawStep {
             ));
         }
         let field = fields[0].to_string();
+        if let Some(n) = self.connection {
+            if !(1..=MAX_CONNECTIONS).contains(&n) {
+                return Err((
+                    "connection".into(),
+                    format!("{n} is not a connection of the case (1 to {MAX_CONNECTIONS})"),
+                ));
+            }
+        }
+        if self.within_ms.is_some()
+            && !matches!(field.as_str(), "expect-ack" | "expect-nonzero-ack")
+        {
+            return Err((
+                "within-ms".into(),
+                format!("goes with expect-ack or expect-nonzero-ack, not {field}"),
+            ));
+        }
         let check_escapes = |s: &str| {
             unescape(s)
                 .map(|_| ())
@@ -383,6 +415,8 @@ struct Conn {
     stream: TcpStream,
     /// The peer closed its side.
     peer_closed: bool,
+    /// The peer reset the connection (RST) rather than closing it.
+    reset: bool,
 }
 
 impl Conn {
@@ -393,6 +427,7 @@ impl Conn {
             Err(_) => Err(Stop::Error(format!("no byte within {} s", WAIT.as_secs()))),
             Ok(Err(e)) if is_reset(&e) => {
                 self.peer_closed = true;
+                self.reset = true;
                 Ok(None)
             }
             Ok(Err(e)) => Err(Stop::Error(format!("read failed: {e}"))),
@@ -406,9 +441,21 @@ impl Conn {
 
     /// Read until the peer closes, `silence` passes with nothing, or `cap`.
     async fn drain(&mut self, silence: Duration, cap: Duration, got: &mut Vec<u8>) {
+        self.drain_until(silence, cap, got, |_| false).await;
+    }
+
+    /// Like [`Conn::drain`], and also stop as soon as `done` holds for what
+    /// arrived.
+    async fn drain_until(
+        &mut self,
+        silence: Duration,
+        cap: Duration,
+        got: &mut Vec<u8>,
+        done: impl Fn(&[u8]) -> bool,
+    ) {
         let end = Instant::now() + cap;
         let mut buf = vec![0u8; 16 * 1024];
-        while !self.peer_closed {
+        while !self.peer_closed && !done(got) {
             let left = end.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return;
@@ -416,10 +463,60 @@ impl Conn {
             match tokio::time::timeout(silence.min(left), self.stream.read(&mut buf)).await {
                 Err(_) => return,
                 Ok(Ok(0)) => self.peer_closed = true,
-                Ok(Err(_)) => self.peer_closed = true,
+                Ok(Err(e)) => {
+                    self.peer_closed = true;
+                    self.reset = is_reset(&e);
+                }
                 Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
             }
         }
+    }
+}
+
+/// The case's connections, each opened at its first step.
+struct Conns {
+    addr: SocketAddr,
+    open: Vec<Option<Conn>>,
+}
+
+impl Conns {
+    /// Connection `n` (1-based), connecting now (for step `step`) if it is
+    /// not open yet. A first connection that fails means no verdict; a later
+    /// one refused or reset while the first worked is a finding.
+    async fn get(&mut self, n: usize, step: usize) -> Result<&mut Conn, Stop> {
+        let i = n.saturating_sub(1);
+        if self.open.len() <= i {
+            self.open.resize_with(i + 1, || None);
+        }
+        if self.open[i].is_none() {
+            let addr = self.addr;
+            let stream = match tokio::time::timeout(WAIT, TcpStream::connect(addr)).await {
+                Err(_) => return Err(Stop::Error(format!("connecting to {addr} timed out"))),
+                Ok(Err(e))
+                    if n > 1
+                        && (is_reset(&e) || e.kind() == std::io::ErrorKind::ConnectionRefused) =>
+                {
+                    return Err(finding(
+                        step,
+                        "connection",
+                        format!("connection {n} accepted"),
+                        format!("refused ({e})"),
+                    ))
+                }
+                Ok(Err(e)) => return Err(Stop::Error(format!("cannot connect to {addr}: {e}"))),
+                Ok(Ok(s)) => s,
+            };
+            // One-byte acknowledgements after small writes: no Nagle delays.
+            let _ = stream.set_nodelay(true);
+            self.open[i] = Some(Conn {
+                stream,
+                peer_closed: false,
+                reset: false,
+            });
+        }
+        self.open[i]
+            .as_mut()
+            .ok_or_else(|| Stop::Error(format!("connection {n} is not open")))
     }
 }
 
@@ -516,21 +613,15 @@ async fn steps(
         }
         None => None,
     };
-    let stream = match tokio::time::timeout(WAIT, TcpStream::connect(addr)).await {
-        Err(_) => return Err(Stop::Error(format!("connecting to {addr} timed out"))),
-        Ok(Err(e)) => return Err(Stop::Error(format!("cannot connect to {addr}: {e}"))),
-        Ok(Ok(s)) => s,
-    };
-    // One-byte acknowledgements after small writes: no Nagle delays.
-    let _ = stream.set_nodelay(true);
-    let mut conn = Conn {
-        stream,
-        peer_closed: false,
+    let mut conns = Conns {
+        addr,
+        open: Vec::new(),
     };
     for (i, step) in case.steps.iter().enumerate() {
         let action = step
             .action()
             .map_err(|(f, m)| Stop::Error(format!("step {} {f}: {m}", i + 1)))?;
+        let conn = conns.get(step.connection.unwrap_or(1), i).await?;
         let t0 = Instant::now();
         let mut sent: Vec<u8> = Vec::new();
         let mut got: Vec<u8> = Vec::new();
@@ -541,19 +632,19 @@ async fn steps(
                     text = text.replace("$size", &d.len().to_string());
                 }
                 sent = unescape(&text).map_err(|m| Stop::Error(format!("step {}: {m}", i + 1)))?;
-                write(&mut conn, i, &sent).await
+                write(conn, i, &sent).await
             }
             Action::SendDocument(name) => {
                 let p = docs_dir.join(name);
                 sent = std::fs::read(&p)
                     .map_err(|e| Stop::Error(format!("cannot read {}: {e}", p.display())))?;
-                write(&mut conn, i, &sent).await
+                write(conn, i, &sent).await
             }
             Action::ExpectAck(want) => match conn.byte().await {
                 Ok(Some(b)) => {
                     got.push(b);
                     if b == *want {
-                        Ok(())
+                        late(i, step.within_ms, t0)
                     } else {
                         Err(finding(
                             i,
@@ -576,9 +667,10 @@ async fn steps(
                     got.push(b);
                     // An LPRng-style refusal may carry a message after the byte.
                     if b != 0 {
+                        let on_time = late(i, step.within_ms, t0);
                         conn.drain(Duration::from_millis(200), SILENCE, &mut got)
                             .await;
-                        Ok(())
+                        on_time
                     } else {
                         Err(finding(
                             i,
@@ -597,31 +689,55 @@ async fn steps(
                 Err(e) => Err(e),
             },
             Action::ExpectText(re) => {
-                conn.drain(SILENCE, TEXT_CAP, &mut got).await;
+                conn.drain_until(SILENCE, TEXT_CAP, &mut got, |b| {
+                    re.is_match(&String::from_utf8_lossy(b))
+                })
+                .await;
                 let text = String::from_utf8_lossy(&got);
                 if re.is_match(&text) {
                     Ok(())
                 } else {
+                    let mut actual = if got.is_empty() {
+                        "nothing".to_string()
+                    } else {
+                        escaped(&got, 512)
+                    };
+                    if conn.reset {
+                        actual.push_str(", then the connection was reset");
+                    } else if conn.peer_closed {
+                        actual.push_str(", then the peer closed the connection");
+                    }
                     Err(finding(
                         i,
                         "answer text",
                         format!("text matching /{}/", re.as_str()),
-                        if got.is_empty() {
-                            "nothing".to_string()
-                        } else {
-                            escaped(&got, 512)
-                        },
+                        actual,
                     ))
                 }
             }
-            Action::HalfClose => conn
-                .stream
-                .shutdown()
-                .await
-                .map_err(|e| Stop::Error(format!("step {}: shutdown failed: {e}", i + 1))),
+            Action::HalfClose => match conn.stream.shutdown().await {
+                Ok(()) => Ok(()),
+                Err(e) if is_reset(&e) || e.kind() == std::io::ErrorKind::NotConnected => {
+                    conn.reset = true;
+                    Err(finding(
+                        i,
+                        "connection",
+                        "open until the client half-closes",
+                        format!("reset by the peer ({e})"),
+                    ))
+                }
+                Err(e) => Err(Stop::Error(format!("step {}: shutdown failed: {e}", i + 1))),
+            },
             Action::ExpectClose => {
                 conn.drain(WAIT, WAIT, &mut got).await;
-                if conn.peer_closed {
+                if conn.reset {
+                    Err(finding(
+                        i,
+                        "connection",
+                        "closed in order (FIN)",
+                        "reset (RST): what was in flight may be lost",
+                    ))
+                } else if conn.peer_closed {
                     Ok(())
                 } else {
                     Err(finding(
@@ -637,7 +753,10 @@ async fn steps(
             step: i,
             request_hex: hex(&sent, 4096),
             request_bytes: sent.len(),
-            request_decoded: describe(&action, &sent),
+            request_decoded: match step.connection {
+                Some(n) if n > 1 => format!("[connection {n}] {}", describe(&action, &sent)),
+                _ => describe(&action, &sent),
+            },
             http_status: 0,
             response_hex: hex(&got, 64 * 1024),
             response_bytes: got.len(),
@@ -647,6 +766,21 @@ async fn steps(
         result?;
     }
     Ok(())
+}
+
+/// A finding when an acknowledgement that had to come within `within_ms`
+/// came later (measured from `t0`).
+fn late(step: usize, within_ms: Option<u64>, t0: Instant) -> Result<(), Stop> {
+    let took = t0.elapsed().as_millis();
+    match within_ms {
+        Some(limit) if took > u128::from(limit) => Err(finding(
+            step,
+            "acknowledgement delay",
+            format!("within {limit} ms"),
+            format!("after {took} ms"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn describe(action: &Action, sent: &[u8]) -> String {

@@ -1,6 +1,9 @@
 //! The detection matrix: for every protocol quirk and every printer event (and
-//! the transport toxics, for information), run the whole IPP suite against a
-//! virtual printer with that one fault and record which cases flag it.
+//! the transport toxics, for information), run a whole suite against a
+//! virtual printer with that one fault and record which cases flag it: the
+//! IPP suite for IPP quirks, events and toxics, the LPD or AppSocket suite
+//! for the quirks of those protocols (on a printer that prints in real time,
+//! so a job just sent is still in the queue).
 //!
 //! The test fails when a quirk or an event is flagged by no case, when a quirk
 //! is not flagged by the cases its catalog entry promises
@@ -10,19 +13,22 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod raw_printer;
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use paperjam_sim::fault::catalog::catalog;
+use paperjam_sim::fault::quirk::{QuirkKind, QuirkProtocol};
 use paperjam_sim::fault::scenario::Scenario;
 use paperjam_sim::fault::{Family, Fault, PrinterEvent};
-use paperjam_sim::ipp::quirks::QuirkKind;
 use paperjam_sim::model::Speed;
 use paperjam_sim::net::{server, ServerConfig, TlsSource};
 use paperjam_sim::profile::Profile;
 use paperjam_suites::client::TargetUri;
 use paperjam_suites::grade::Outcome;
+use paperjam_suites::raw::RawCase;
 use paperjam_suites::runner::{RunOptions, Runner};
 use paperjam_suites::spec::{load_dir, Case};
 
@@ -44,6 +50,8 @@ enum Injection {
 struct Row {
     name: String,
     family: &'static str,
+    /// The suite that runs against it.
+    suite: QuirkProtocol,
     how: &'static str,
     injection: Injection,
     expected: Vec<&'static str>,
@@ -56,6 +64,7 @@ fn rows() -> Vec<Row> {
         rows.push(Row {
             name: k.name().to_string(),
             family: "quirk",
+            suite: k.protocol(),
             how: "raised at start",
             injection: Injection::AtStart(k.name().parse().unwrap()),
             expected: k.flagged_by().to_vec(),
@@ -100,6 +109,7 @@ fn rows() -> Vec<Row> {
         rows.push(Row {
             name: e.name().to_string(),
             family: "event",
+            suite: QuirkProtocol::Ipp,
             how,
             injection,
             expected,
@@ -117,6 +127,7 @@ fn rows() -> Vec<Row> {
         rows.push(Row {
             name: spec.to_string(),
             family: "transport",
+            suite: QuirkProtocol::Ipp,
             how,
             injection: Injection::AtStart(spec.parse().unwrap()),
             expected: vec![],
@@ -126,9 +137,16 @@ fn rows() -> Vec<Row> {
     rows
 }
 
-/// Run every case against a printer with `injection`; the ids of the cases
-/// that did not pass (fail, warn, error).
-async fn flagged_by(injection: &Injection, cases: &[Case]) -> Flagged {
+/// The suites' cases.
+#[derive(Clone)]
+struct Suites {
+    ipp: Vec<Case>,
+    lpd: Vec<RawCase>,
+    appsocket: Vec<RawCase>,
+}
+
+/// The printer's configuration with `injection`.
+fn config(injection: &Injection) -> ServerConfig {
     let mut cfg = ServerConfig::new(Arc::new(Profile::default_profile().unwrap()));
     cfg.ipp_port = 0;
     cfg.speed = Speed::Instant;
@@ -142,6 +160,13 @@ async fn flagged_by(injection: &Injection, cases: &[Case]) -> Flagged {
             cfg.scenario = Some(Scenario::from_toml(text, "matrix").unwrap())
         }
     }
+    cfg
+}
+
+/// Run every case against a printer with `injection`; the ids of the cases
+/// that did not pass (fail, warn, error).
+async fn flagged_by(injection: &Injection, cases: &[Case]) -> Flagged {
+    let cfg = config(injection);
     let srv = server::start(cfg).await.unwrap();
     let target = TargetUri::parse(&srv.uris()[0]).unwrap();
     let mut opts = RunOptions::virtual_printer(paperjam_suites::documents_dir());
@@ -158,16 +183,48 @@ async fn flagged_by(injection: &Injection, cases: &[Case]) -> Flagged {
     out
 }
 
-/// Run `rows` on two threads, each with its own paused-clock runtime (repeat
-/// delays and timeouts then cost no wall time).
-fn run_all(rows: &[Row], cases: &[Case]) -> Vec<Flagged> {
-    let results: Arc<Mutex<Vec<Option<Flagged>>>> =
-        Arc::new(Mutex::new(vec![None; rows.len() + 1]));
+/// Run a raw suite (LPD or AppSocket) against a printer with `injection`,
+/// on the real clock. LPD cases run all at once (`lpd-slow-ack` would
+/// otherwise take minutes), AppSocket cases one after another
+/// (`socket-one-connection` resets whichever connection comes second).
+async fn flagged_by_raw(injection: &Injection, suite: QuirkProtocol, cases: &[RawCase]) -> Flagged {
+    let results =
+        raw_printer::run_raw_suite(config(injection), suite, cases, suite == QuirkProtocol::Lpd)
+            .await;
+    results
+        .into_iter()
+        .filter(|r| matches!(r.outcome, Outcome::Fail | Outcome::Warn | Outcome::Error))
+        .map(|r| (r.id, r.outcome))
+        .collect()
+}
+
+/// One run of the matrix: a printer with `injection`, graded by `suite`.
+async fn run_one(injection: &Injection, suite: QuirkProtocol, suites: &Suites) -> Flagged {
+    match suite {
+        QuirkProtocol::Ipp => flagged_by(injection, &suites.ipp).await,
+        QuirkProtocol::Lpd => flagged_by_raw(injection, suite, &suites.lpd).await,
+        QuirkProtocol::AppSocket => flagged_by_raw(injection, suite, &suites.appsocket).await,
+    }
+}
+
+/// The clean printer, once per suite, comes first.
+const CLEAN_RUNS: [QuirkProtocol; 3] = [
+    QuirkProtocol::Ipp,
+    QuirkProtocol::Lpd,
+    QuirkProtocol::AppSocket,
+];
+
+/// Run the clean printer under every suite, then `rows`, on two threads.
+/// IPP runs get a paused-clock runtime (repeat delays and timeouts then cost
+/// no wall time); raw-TCP runs the real clock, as they print in real time.
+fn run_all(rows: &[Row], suites: &Suites) -> Vec<Flagged> {
+    let mut jobs: Vec<(Injection, QuirkProtocol)> =
+        CLEAN_RUNS.iter().map(|s| (Injection::Clean, *s)).collect();
+    jobs.extend(rows.iter().map(|r| (r.injection.clone(), r.suite)));
+    let results: Arc<Mutex<Vec<Option<Flagged>>>> = Arc::new(Mutex::new(vec![None; jobs.len()]));
     let next = Arc::new(Mutex::new(0usize));
-    let mut jobs: Vec<Injection> = vec![Injection::Clean];
-    jobs.extend(rows.iter().map(|r| r.injection.clone()));
     let jobs = Arc::new(jobs);
-    let cases = Arc::new(cases.to_vec());
+    let cases = Arc::new(suites.clone());
     let threads: Vec<_> = (0..2)
         .map(|_| {
             let (results, next, jobs, cases) =
@@ -182,12 +239,13 @@ fn run_all(rows: &[Row], cases: &[Case]) -> Vec<Flagged> {
                 if i >= jobs.len() {
                     break;
                 }
+                let (injection, suite) = &jobs[i];
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
-                    .start_paused(true)
+                    .start_paused(*suite == QuirkProtocol::Ipp)
                     .build()
                     .unwrap();
-                let r = rt.block_on(flagged_by(&jobs[i], &cases));
+                let r = rt.block_on(run_one(injection, *suite, &cases));
                 results.lock().unwrap()[i] = Some(r);
             })
         })
@@ -241,7 +299,7 @@ fn markdown(rows: &[Row], results: &[Flagged]) -> String {
         .map(|e| (e.name, e.reference))
         .collect();
     let mut s = String::from(
-        "| fault | family | injected | flagged by (outcome) | seen in the field |\n|---|---|---|---|---|\n",
+        "| fault | family | suite | injected | flagged by (outcome) | seen in the field |\n|---|---|---|---|---|---|\n",
     );
     for (row, ids) in rows.iter().zip(results) {
         let base = row.name.split(['=', ',']).next().unwrap_or_default();
@@ -250,9 +308,10 @@ fn markdown(rows: &[Row], results: &[Flagged]) -> String {
             _ => String::new(),
         };
         s.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {} | {} | {} |\n",
             row.name,
             row.family,
+            row.suite.name(),
             row.how,
             cell(ids, &row.expected),
             reference
@@ -283,13 +342,22 @@ const END: &str = "<!-- detection-matrix:end -->";
 
 #[test]
 fn every_quirk_and_event_is_flagged_and_the_clean_printer_is_not() {
-    let cases = load_dir(&paperjam_suites::ipp_suite_dir()).unwrap();
+    let suites = Suites {
+        ipp: load_dir(&paperjam_suites::ipp_suite_dir()).unwrap(),
+        lpd: raw_printer::raw_cases(QuirkProtocol::Lpd),
+        appsocket: raw_printer::raw_cases(QuirkProtocol::AppSocket),
+    };
     let rows = rows();
-    let results = run_all(&rows, &cases);
-    let (clean, results) = results.split_first().unwrap();
+    let results = run_all(&rows, &suites);
+    let (clean, results) = results.split_at(CLEAN_RUNS.len());
     let mut problems = Vec::new();
-    if !clean.is_empty() {
-        problems.push(format!("the clean printer is flagged by {clean:?}"));
+    for (suite, flagged) in CLEAN_RUNS.iter().zip(clean) {
+        if !flagged.is_empty() {
+            problems.push(format!(
+                "the clean printer is flagged by the {} suite: {flagged:?}",
+                suite.name()
+            ));
+        }
     }
     for (row, ids) in rows.iter().zip(results) {
         let got: BTreeSet<&str> = ids.iter().map(|(i, _)| i.as_str()).collect();

@@ -3,12 +3,16 @@
 //! the cases the quirk names (`QuirkKind::flagged_by`), and flag nothing
 //! unrelated. A grader that passes a broken printer, or blames the wrong
 //! clause, is caught here. Each run prints the cases that flagged the quirk
-//! (`QUIRK flagged by [...]`): the detection matrix.
+//! (`QUIRK flagged by [...]`): the detection matrix. LPD and AppSocket
+//! quirks are run against their own protocol's suite.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod raw_printer;
+
 use std::sync::Arc;
 
+use paperjam_sim::fault::quirk::QuirkProtocol;
 use paperjam_sim::ipp::quirks::{Quirk, QuirkKind};
 use paperjam_sim::model::Speed;
 use paperjam_sim::net::{server, ServerConfig, TlsSource};
@@ -30,14 +34,35 @@ enum Schedule {
     AllAtOnce,
 }
 
-/// Run the whole IPP suite against a printer with `quirks`.
-async fn run_with(quirks: &[&str], schedule: Schedule) -> Vec<CaseResult> {
+/// A printer's configuration with `quirks`.
+fn config(quirks: &[&str]) -> ServerConfig {
     let mut cfg = ServerConfig::new(Arc::new(Profile::default_profile().unwrap()));
     cfg.ipp_port = 0;
     cfg.speed = Speed::Instant;
     cfg.tls = TlsSource::Off;
     cfg.quirks = quirks.iter().map(|q| q.parse::<Quirk>().unwrap()).collect();
-    let srv = server::start(cfg).await.unwrap();
+    cfg
+}
+
+/// Run the whole suite of `protocol` against a printer with `quirks`.
+async fn run_suite_with(
+    protocol: QuirkProtocol,
+    quirks: &[&str],
+    schedule: Schedule,
+) -> Vec<CaseResult> {
+    match protocol {
+        QuirkProtocol::Ipp => run_with(quirks, schedule).await,
+        _ => {
+            let cases = raw_printer::raw_cases(protocol);
+            let at_once = schedule != Schedule::Sequential;
+            raw_printer::run_raw_suite(config(quirks), protocol, &cases, at_once).await
+        }
+    }
+}
+
+/// Run the whole IPP suite against a printer with `quirks`.
+async fn run_with(quirks: &[&str], schedule: Schedule) -> Vec<CaseResult> {
+    let srv = server::start(config(quirks)).await.unwrap();
     let target = TargetUri::parse(&srv.uris()[0]).unwrap();
     let runner = Arc::new(
         Runner::new(
@@ -115,6 +140,10 @@ fn control(kind: QuirkKind) -> Control {
         related,
         cause: any,
     };
+    let at_once = |spec, related: fn(&Finding) -> bool| Control {
+        schedule: Schedule::AllAtOnce,
+        ..plain(spec, related)
+    };
     match kind {
         QuirkKind::WrongRequestId => plain("wrong-request-id", |f| f.check == "request-id"),
         QuirkKind::WrongVersion => plain("ipp-version-1.0", |f| f.check == "response version"),
@@ -185,6 +214,27 @@ fn control(kind: QuirkKind) -> Control {
         QuirkKind::WrongContentLength => plain("wrong-content-length", |f| {
             f.check == "HTTP response" || f.check == "persistent connection"
         }),
+        // LPD: each case runs on connections of its own, so all at once.
+        QuirkKind::LpdRefuseJob => at_once("lpd-refuse-job", |f| f.check == "acknowledgement"),
+        QuirkKind::LpdRefuseFile => at_once("lpd-refuse-file", |f| f.check == "acknowledgement"),
+        QuirkKind::LpdLoseDataFile => at_once("lpd-lose-data-file", |f| f.check == "answer text"),
+        // The next subcommand gets no acknowledgement, or cannot be sent.
+        QuirkKind::LpdCloseAfterControlFile => at_once("lpd-close-after-control-file", |f| {
+            f.check == "acknowledgement" || f.check == "connection"
+        }),
+        QuirkKind::LpdSlowAck => at_once("lpd-slow-ack", |f| f.check == "acknowledgement delay"),
+        // AppSocket: one case after another, as a second connection is what
+        // `socket-one-connection` refuses.
+        QuirkKind::SocketCloseOnHalfClose => {
+            plain("socket-close-on-half-close", |f| f.check == "answer text")
+        }
+        QuirkKind::SocketOneConnection => plain("socket-one-connection", |f| {
+            f.check == "answer text" || f.check == "connection"
+        }),
+        QuirkKind::SocketResetMidJob => plain("socket-reset-mid-job", |f| {
+            f.check == "answer text" || f.check == "connection"
+        }),
+        QuirkKind::PjlSilent => plain("pjl-silent", |f| f.check == "answer text"),
     }
 }
 
@@ -192,7 +242,7 @@ fn control(kind: QuirkKind) -> Control {
 /// flagged case must be flagged for the quirk.
 async fn check(kind: QuirkKind) {
     let c = control(kind);
-    let results = run_with(&[c.spec], c.schedule).await;
+    let results = run_suite_with(kind.protocol(), &[c.spec], c.schedule).await;
     let bad = flagged(&results);
     let ids: Vec<&str> = bad.iter().map(|r| r.id.as_str()).collect();
     eprintln!("{} flagged by {ids:?}", kind.name());
@@ -261,6 +311,15 @@ async fn clean_printer_is_flagged_by_no_must() {
         .map(|r| format!("{}: {}", r.id, r.reason))
         .collect();
     assert!(bad.is_empty(), "{bad:#?}");
+    for protocol in [QuirkProtocol::Lpd, QuirkProtocol::AppSocket] {
+        let raw = run_suite_with(protocol, &[], Schedule::Sequential).await;
+        let flagged: Vec<String> = raw
+            .iter()
+            .filter(|r| r.outcome != Outcome::Pass)
+            .map(|r| format!("{}: {}", r.id, r.reason))
+            .collect();
+        assert!(flagged.is_empty(), "{}: {flagged:#?}", protocol.name());
+    }
     let unexplained: Vec<&str> = results
         .iter()
         .filter(|r| r.outcome == Outcome::Skip && r.reason.is_empty())
@@ -307,6 +366,15 @@ quirk_controls! {
     wrong_value_tag_is_flagged => WrongValueTag,
     truncated_response_is_flagged => TruncatedResponse,
     wrong_content_length_is_flagged => WrongContentLength,
+    lpd_refuse_job_is_flagged => LpdRefuseJob,
+    lpd_refuse_file_is_flagged => LpdRefuseFile,
+    lpd_lose_data_file_is_flagged => LpdLoseDataFile,
+    lpd_close_after_control_file_is_flagged => LpdCloseAfterControlFile,
+    lpd_slow_ack_is_flagged => LpdSlowAck,
+    socket_close_on_half_close_is_flagged => SocketCloseOnHalfClose,
+    socket_one_connection_is_flagged => SocketOneConnection,
+    socket_reset_mid_job_is_flagged => SocketResetMidJob,
+    pjl_silent_is_flagged => PjlSilent,
 }
 
 #[test]

@@ -1,11 +1,19 @@
 //! One nextest test per raw-TCP case (LPD, `suites/lpd/`; AppSocket/PJL,
-//! `suites/appsocket/`), named `[LEVEL] id`, against one virtual printer
-//! started in this process (LPD and AppSocket on free ports, instant speed,
-//! TLS off, printing allowed). `PAPERJAM_STRICT=1` turns SHOULD warnings into
-//! failures.
+//! `suites/appsocket/`), named `[LEVEL] id`.
+//!
+//! With no `PAPERJAM_TARGET`, cases run against one virtual printer started in
+//! this process (LPD and AppSocket on free ports, printing in real time, TLS off,
+//! printing allowed). With `PAPERJAM_TARGET=lpd://host[:port]/queue` the LPD
+//! cases run against that queue, with `PAPERJAM_TARGET=socket://host[:port]`
+//! the AppSocket cases against that port; the other suite's cases are skipped
+//! with a printed reason (all of them for an `ipp://` target). Against a
+//! target nothing prints unless `PAPERJAM_ALLOW_PRINT=1`; run the cases one at
+//! a time there (`--test-threads 1`). `PAPERJAM_STRICT=1` turns SHOULD
+//! warnings into failures.
 //!
 //! Besides the cases: `suites-load` (every file parses, ids are unique) and
-//! `negative-control/...` checks that the runner does see a refusal.
+//! `negative-control/...` checks that the runner does see a refusal (against
+//! the virtual printer only).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -16,13 +24,31 @@ use paperjam_sim::net::{server, RunningServer, ServerConfig, TlsSource};
 use paperjam_sim::profile::Profile;
 use paperjam_suites::grade::{CaseResult, Outcome};
 use paperjam_suites::raw::{self, RawCase};
+use paperjam_suites::raw_target::{RawProtocol, RawTarget};
+
+/// Where the cases run.
+enum Peer {
+    /// The virtual printer of this process: every case, printing allowed.
+    Virtual {
+        lpd: SocketAddr,
+        socket: SocketAddr,
+        queue: String,
+        _server: RunningServer,
+    },
+    /// `PAPERJAM_TARGET`, an `lpd://` or `socket://` device: the cases of its
+    /// protocol.
+    Target {
+        target: RawTarget,
+        addr: SocketAddr,
+        allow_print: bool,
+    },
+    /// `PAPERJAM_TARGET` names a target no raw suite grades (`ipp://`).
+    Other(String),
+}
 
 struct Env {
     rt: tokio::runtime::Runtime,
-    lpd: SocketAddr,
-    socket: SocketAddr,
-    queue: String,
-    _server: RunningServer,
+    peer: Peer,
 }
 
 fn env() -> &'static Result<Env, String> {
@@ -33,53 +59,116 @@ fn env() -> &'static Result<Env, String> {
             .enable_all()
             .build()
             .map_err(|e| e.to_string())?;
-        let srv = rt.block_on(async {
-            let mut cfg = ServerConfig::new(Arc::new(
-                Profile::default_profile().map_err(|e| e.to_string())?,
-            ));
-            cfg.ipp_port = 0;
-            cfg.lpd_port = Some(0);
-            cfg.socket_port = Some(0);
-            cfg.speed = Speed::Instant;
-            cfg.tls = TlsSource::Off;
-            server::start(cfg).await.map_err(|e| e.to_string())
-        })?;
-        let lpd = srv.lpd_addr.ok_or("the printer has no LPD port")?;
-        let socket = srv.socket_addr.ok_or("the printer has no AppSocket port")?;
-        let queue = srv
-            .printer
-            .0
-            .printer()
-            .profile
-            .lpd
-            .queues
-            .first()
-            .cloned()
-            .unwrap_or_else(|| "lp".into());
-        Ok(Env {
-            rt,
-            lpd,
-            socket,
-            queue,
-            _server: srv,
-        })
+        let peer = match std::env::var("PAPERJAM_TARGET") {
+            Ok(t) => external(&rt, &t)?,
+            Err(_) => virtual_printer(&rt)?,
+        };
+        Ok(Env { rt, peer })
+    })
+}
+
+/// `PAPERJAM_TARGET`: an `ipp(s)://` one is left to `ipp_suite`.
+fn external(rt: &tokio::runtime::Runtime, uri: &str) -> Result<Peer, String> {
+    let scheme = uri.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+    if matches!(scheme.as_deref(), Some("ipp" | "ipps")) {
+        return Ok(Peer::Other(uri.to_string()));
+    }
+    let target = RawTarget::parse(uri).map_err(|e| format!("PAPERJAM_TARGET: {e}"))?;
+    let addr = rt
+        .block_on(target.resolve())
+        .map_err(|e| format!("PAPERJAM_TARGET: {e}"))?;
+    Ok(Peer::Target {
+        target,
+        addr,
+        allow_print: std::env::var("PAPERJAM_ALLOW_PRINT").is_ok_and(|v| v == "1"),
+    })
+}
+
+/// Start the in-process printer: LPD and AppSocket on free ports.
+fn virtual_printer(rt: &tokio::runtime::Runtime) -> Result<Peer, String> {
+    let srv = rt.block_on(async {
+        let mut cfg = ServerConfig::new(Arc::new(
+            Profile::default_profile().map_err(|e| e.to_string())?,
+        ));
+        cfg.ipp_port = 0;
+        cfg.lpd_port = Some(0);
+        cfg.socket_port = Some(0);
+        // Real time, so a job just sent is still in the queue listing.
+        cfg.speed = Speed::Realtime;
+        cfg.tls = TlsSource::Off;
+        server::start(cfg).await.map_err(|e| e.to_string())
+    })?;
+    let lpd = srv.lpd_addr.ok_or("the printer has no LPD port")?;
+    let socket = srv.socket_addr.ok_or("the printer has no AppSocket port")?;
+    let queue = srv.lpd_queue();
+    Ok(Peer::Virtual {
+        lpd,
+        socket,
+        queue,
+        _server: srv,
     })
 }
 
 fn env_ok() -> Result<&'static Env, Failed> {
     env()
         .as_ref()
-        .map_err(|e| Failed::from(format!("cannot start the virtual printer: {e}")))
+        .map_err(|e| Failed::from(format!("cannot set up: {e}")))
 }
 
-fn run_raw(env: &Env, case: &RawCase, queue: &str) -> CaseResult {
-    let addr = if case.id.starts_with("appsocket/") {
-        env.socket
+/// The in-process printer's LPD and AppSocket addresses and queue, or why
+/// the negative controls do not run.
+fn virtual_peer(env: &Env) -> Result<(SocketAddr, SocketAddr, &str), String> {
+    match &env.peer {
+        Peer::Virtual {
+            lpd, socket, queue, ..
+        } => Ok((*lpd, *socket, queue.as_str())),
+        Peer::Target { target, .. } => Err(format!(
+            "a check of the runner, run against the in-process printer only (PAPERJAM_TARGET={})",
+            target.uri
+        )),
+        Peer::Other(uri) => Err(format!(
+            "a check of the runner, run against the in-process printer only (PAPERJAM_TARGET={uri})"
+        )),
+    }
+}
+
+/// Run `case` on the in-process printer, aimed at `queue`.
+fn run_virtual(env: &Env, case: &RawCase, queue: &str) -> Result<CaseResult, String> {
+    let (lpd, socket, _) = virtual_peer(env)?;
+    let addr = if case.id.starts_with(RawProtocol::AppSocket.case_prefix()) {
+        socket
     } else {
-        env.lpd
+        lpd
     };
     let docs = paperjam_suites::documents_dir();
-    env.rt.block_on(raw::run(case, addr, queue, true, &docs))
+    Ok(env.rt.block_on(raw::run(case, addr, queue, true, &docs)))
+}
+
+/// Run `case` where `PAPERJAM_TARGET` says: `Err` with the reason to skip
+/// when the target does not speak the case's protocol.
+fn run_raw(env: &Env, case: &RawCase) -> Result<CaseResult, String> {
+    match &env.peer {
+        Peer::Virtual { queue, .. } => run_virtual(env, case, queue),
+        Peer::Target {
+            target,
+            addr,
+            allow_print,
+        } => {
+            if !case.id.starts_with(target.protocol.case_prefix()) {
+                return Err(format!(
+                    "PAPERJAM_TARGET={} does not speak this case's protocol",
+                    target.uri
+                ));
+            }
+            let docs = paperjam_suites::documents_dir();
+            Ok(env
+                .rt
+                .block_on(raw::run(case, *addr, &target.queue, *allow_print, &docs)))
+        }
+        Peer::Other(uri) => Err(format!(
+            "PAPERJAM_TARGET={uri} is graded by ipp_suite, not by the raw suites"
+        )),
+    }
 }
 
 /// What the case found, with the bytes both ways (decoded and hex).
@@ -103,7 +192,13 @@ fn report(r: &CaseResult) -> String {
 
 fn run_case(case: &RawCase) -> Result<(), Failed> {
     let env = env_ok()?;
-    let r = run_raw(env, case, &env.queue);
+    let r = match run_raw(env, case) {
+        Ok(r) => r,
+        Err(why) => {
+            println!("SKIP {}: {why}", case.id);
+            return Ok(());
+        }
+    };
     let strict = std::env::var("PAPERJAM_STRICT").is_ok_and(|v| v == "1");
     match r.verdict(strict) {
         Outcome::Pass => Ok(()),
@@ -130,7 +225,8 @@ fn load_all() -> Result<Vec<RawCase>, String> {
     Ok(cases)
 }
 
-/// Every file parses; ids are unique across both folders; each folder has cases.
+/// Every file parses; ids are unique across both folders; each folder has
+/// cases, each id under its folder's protocol (`lpd/`, `appsocket/`).
 fn suites_load() -> Result<(), Failed> {
     let lpd = raw::load_dir(&paperjam_suites::lpd_suite_dir()).map_err(|e| e.to_string())?;
     let sock = raw::load_dir(&paperjam_suites::appsocket_suite_dir()).map_err(|e| e.to_string())?;
@@ -144,9 +240,12 @@ fn suites_load() -> Result<(), Failed> {
             return Err(format!("case id {} appears twice", w[0]).into());
         }
     }
-    for c in lpd.iter().chain(&sock) {
-        if !(c.id.starts_with("lpd/rfc1179/") || c.id.starts_with("appsocket/pjl/")) {
-            return Err(format!("{}: id outside lpd/rfc1179/ or appsocket/pjl/", c.id).into());
+    // A case goes to the port its id's protocol names (and, against a
+    // PAPERJAM_TARGET, runs only when the target speaks it).
+    for (cases, protocol) in [(&lpd, RawProtocol::Lpd), (&sock, RawProtocol::AppSocket)] {
+        let prefix = protocol.case_prefix();
+        if let Some(c) = cases.iter().find(|c| !c.id.starts_with(prefix)) {
+            return Err(format!("{}: id outside {prefix} ({})", c.id, c.source).into());
         }
     }
     Ok(())
@@ -156,6 +255,13 @@ fn suites_load() -> Result<(), Failed> {
 /// printer does not serve fails, and the unknown-queue case passes.
 fn negative_control_unknown_queue() -> Result<(), Failed> {
     let env = env_ok()?;
+    let queue = match virtual_peer(env) {
+        Ok((_, _, q)) => q,
+        Err(why) => {
+            println!("SKIP negative-control/unknown-queue: {why}");
+            return Ok(());
+        }
+    };
     let cases = load_all()?;
     let find = |id: &str| {
         cases
@@ -164,7 +270,7 @@ fn negative_control_unknown_queue() -> Result<(), Failed> {
             .ok_or_else(|| Failed::from(format!("no case {id}")))
     };
     let known = find("lpd/rfc1179/5.2/receive-job-known-queue")?;
-    let r = run_raw(env, known, "paperjam-no-such-queue");
+    let r = run_virtual(env, known, "paperjam-no-such-queue")?;
     if r.outcome != Outcome::Fail || r.findings.is_empty() {
         return Err(format!(
             "a job for an unserved queue should fail the known-queue case:\n{}",
@@ -173,7 +279,7 @@ fn negative_control_unknown_queue() -> Result<(), Failed> {
         .into());
     }
     let unknown = find("lpd/rfc1179/5.2/receive-job-unknown-queue")?;
-    let r = run_raw(env, unknown, &env.queue);
+    let r = run_virtual(env, unknown, queue)?;
     if r.outcome != Outcome::Pass {
         return Err(format!(
             "the printer should refuse an unknown queue:\n{}",
@@ -187,12 +293,19 @@ fn negative_control_unknown_queue() -> Result<(), Failed> {
 /// A printing case is skipped, with its reason, when printing is not allowed.
 fn prints_skipped_unless_allowed() -> Result<(), Failed> {
     let env = env_ok()?;
+    let (lpd, queue) = match virtual_peer(env) {
+        Ok((lpd, _, q)) => (lpd, q),
+        Err(why) => {
+            println!("SKIP negative-control/prints-skipped: {why}");
+            return Ok(());
+        }
+    };
     let cases = load_all()?;
     let c = cases.iter().find(|c| c.prints).ok_or("no printing case")?;
     let r = env.rt.block_on(raw::run(
         c,
-        env.lpd,
-        &env.queue,
+        lpd,
+        queue,
         false,
         &paperjam_suites::documents_dir(),
     ));

@@ -47,7 +47,8 @@ fn rows() -> Vec<Row> {
     for e in catalog() {
         let at_start = |name: &str| vec!["--fault".to_string(), name.to_string()];
         match (e.family, e.name) {
-            (Family::Quirk, name) => rows.push(Row {
+            // LPD and AppSocket quirks: `raw_backend_matrix.rs`.
+            (Family::Quirk, name) if e.protocol == Some("ipp") => rows.push(Row {
                 fault: name.into(),
                 family: "quirk",
                 serve_args: at_start(name),

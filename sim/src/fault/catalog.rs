@@ -1,7 +1,7 @@
 //! Every fault paperjam knows, with what it does and where it was seen: what
 //! `paperjam fault catalog` and the control API's `GET /catalog` list.
 
-use crate::ipp::quirks::QuirkKind;
+use crate::fault::quirk::{QuirkKind, QuirkProtocol};
 use crate::model::Condition;
 
 use super::event::{condition_name, PrinterEvent};
@@ -24,6 +24,9 @@ pub struct CatalogEntry {
     /// The public report it comes from, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<&'static str>,
+    /// For a quirk, the protocol it breaks (`ipp`, `lpd`, `appsocket`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<&'static str>,
 }
 
 const TOXICS: [(&str, &str, &str); 8] = [
@@ -125,6 +128,7 @@ pub fn catalog() -> Vec<CatalogEntry> {
                 summary,
                 seen_on: None,
                 reference,
+                protocol: None,
             })
             .collect::<Vec<_>>()
     };
@@ -133,10 +137,14 @@ pub fn catalog() -> Vec<CatalogEntry> {
     v.extend(QuirkKind::ALL.iter().map(|k| CatalogEntry {
         name: k.name(),
         family: Family::Quirk,
-        syntax: "NAME[@Operation-Name]",
+        syntax: match k.protocol() {
+            QuirkProtocol::Ipp => "NAME[@Operation-Name]",
+            _ => "NAME",
+        },
         summary: k.summary(),
         seen_on: Some(k.seen_on()),
         reference: Some(k.reference()),
+        protocol: Some(k.protocol().name()),
     }));
     v.extend(PrinterEvent::all().iter().map(|e| CatalogEntry {
         name: e.name(),
@@ -158,6 +166,7 @@ pub fn catalog() -> Vec<CatalogEntry> {
             }
             _ => None,
         },
+        protocol: None,
     }));
     v
 }

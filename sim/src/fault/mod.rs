@@ -5,8 +5,8 @@
 //!
 //! * [`transport`] toxics act on the bytes of every TCP connection
 //!   (toxiproxy's vocabulary), and [`datagram`] faults on UDP services;
-//! * protocol quirks ([`crate::ipp::quirks`]) make a front end speak a broken
-//!   dialect seen on real printers;
+//! * protocol [`quirk`]s make a front end (IPP, LPD, AppSocket) speak a
+//!   broken dialect seen on real printers;
 //! * printer [`event`]s change the one printer model.
 //!
 //! Faults come from the command line, from a [`scenario`] timeline, and live
@@ -18,6 +18,7 @@ pub mod datagram;
 pub mod duration;
 pub mod event;
 pub mod live;
+pub mod quirk;
 pub mod rng;
 pub mod scenario;
 pub mod toxic_stream;
@@ -26,7 +27,7 @@ pub mod transport;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::ipp::quirks::{Quirk, QuirkError};
+use quirk::{Quirk, QuirkError};
 
 pub use event::PrinterEvent;
 pub use live::{ActiveFault, FaultSource, FaultState};

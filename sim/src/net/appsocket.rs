@@ -32,6 +32,13 @@
 //!
 //! The printer-wide PJL user defaults (`DEFAULT`) live in
 //! [`pjl_defaults`], one set per printer.
+//!
+//! AppSocket quirks ([`crate::fault::quirk`]), read as the connection goes:
+//! `socket-close-on-half-close` ends the connection at the client's EOF
+//! (jobs received still print), `socket-reset-mid-job` aborts the job and
+//! asks for a reset ([`Ending::Reset`]) after [`RESET_AFTER_BYTES`] of it,
+//! `pjl-silent` drops everything the session would say.
+//! `socket-one-connection` acts in the accept loop of [`super::server`].
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -45,6 +52,7 @@ use tokio::time::Instant;
 use crate::appsocket::{
     config_lines, Action, DataKind, JobId, JobSpec, PrinterView, Session, SessionConfig,
 };
+use crate::fault::quirk::{self, QuirkKind, RESET_AFTER_BYTES};
 use crate::model::spool::PageCounter;
 use crate::model::JobOrigin;
 use crate::pjl::{device_status, DeviceStatus, Value, VarError, VarKey, Variables};
@@ -54,6 +62,13 @@ use super::server::Shared;
 
 /// Longest gap between looks at the model while the session wants updates.
 pub const POLL: Duration = Duration::from_millis(50);
+
+/// How long a printer with `socket-close-on-half-close` takes to answer
+/// after the client's last bytes.
+const HALF_CLOSE_ANSWER_DELAY: Duration = Duration::from_millis(100);
+
+/// The pieces input is fed in while `socket-reset-mid-job` is in force.
+const RESET_PIECE: usize = 256;
 
 /// Bytes read from the client at a time.
 const READ_CHUNK: usize = 64 * 1024;
@@ -137,6 +152,16 @@ enum Event {
     WriteStalled,
 }
 
+/// How a connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Closed in order (the sending side shut down).
+    Closed,
+    /// The caller should reset the connection (`socket-reset-mid-job`): the
+    /// stream was left open for it to drop with linger 0.
+    Reset,
+}
+
 /// Serve one AppSocket connection (see the module docs) until the client is
 /// done and its jobs have printed, the connection breaks, it idles past the
 /// limit, or `shutdown` turns true.
@@ -145,7 +170,8 @@ pub async fn serve_socket<S>(
     peer: SocketAddr,
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
-) where
+) -> Ending
+where
     S: AsyncRead + AsyncWrite + Unpin + Send,
 {
     let (mut rd, mut wr) = tokio::io::split(io);
@@ -169,8 +195,15 @@ pub async fn serve_socket<S>(
     let mut idle_deadline = Instant::now() + idle;
     let mut write_deadline = Instant::now() + idle;
     let mut watch_shutdown = true;
+    // Bytes received while a job was open (for `socket-reset-mid-job`).
+    let mut job_bytes: u64 = 0;
+    // `socket-close-on-half-close` ends the connection at the client's EOF,
+    // and, like the printers it imitates, takes a moment to answer: what it
+    // owes when the EOF comes is lost.
+    let mut hang_up = false;
+    let mut answer_at: Option<Instant> = None;
     if *shutdown.borrow() {
-        return;
+        return Ending::Closed;
     }
     tracing::debug!(%peer, "appsocket: connection");
     refresh(&shared, &mut session, &mut jobs);
@@ -185,9 +218,15 @@ pub async fn serve_socket<S>(
             // Jobs printed at once (instant speed) are noticed now.
             refresh(&shared, &mut session, &mut jobs);
         }
+        if hang_up {
+            tracing::info!(%peer, "appsocket: closing on the client's half-close (quirk socket-close-on-half-close)");
+            break;
+        }
         if out.is_empty() {
             if let Some(b) = session.poll_transmit() {
-                if back_channel {
+                if quirk::is_raised(&shared.faults.quirks(), QuirkKind::PjlSilent) {
+                    tracing::debug!(%peer, bytes = b.len(), "appsocket: answer dropped (quirk pjl-silent)");
+                } else if back_channel {
                     out = b;
                     write_deadline = Instant::now() + idle;
                 }
@@ -213,11 +252,16 @@ pub async fn serve_socket<S>(
             let d = t.since(shared.now());
             wake = Some(wake.map_or(d, |w| w.min(d)));
         }
-        let writing = !out.is_empty();
+        let answering = answer_at.is_none_or(|t| Instant::now() >= t);
+        if answering {
+            answer_at = None;
+        }
+        let writing = !out.is_empty() && answering;
         let ev = tokio::select! {
             biased;
             r = shutdown.changed(), if watch_shutdown => Event::Shutdown(r.is_ok() && *shutdown.borrow()),
             w = wr.write(&out), if writing => Event::Wrote(w),
+            () = tokio::time::sleep_until(answer_at.unwrap_or_else(Instant::now)), if !answering => Event::Tick,
             r = rd.read(&mut buf), if reading => Event::Read(r),
             () = tokio::time::sleep(wake.unwrap_or(POLL)), if wake.is_some() => Event::Tick,
             () = tokio::time::sleep_until(idle_deadline), if idle_on => Event::Idle,
@@ -237,10 +281,31 @@ pub async fn serve_socket<S>(
             Event::Read(Ok(0)) => {
                 tracing::debug!(%peer, "appsocket: client finished sending");
                 session.handle_eof(&mut view);
+                hang_up =
+                    quirk::is_raised(&shared.faults.quirks(), QuirkKind::SocketCloseOnHalfClose);
             }
             Event::Read(Ok(n)) => {
                 idle_deadline = Instant::now() + idle;
-                session.handle_input(shared.now(), &buf[..n], &mut view);
+                let quirks = shared.faults.quirks();
+                if quirk::is_raised(&quirks, QuirkKind::SocketCloseOnHalfClose) {
+                    answer_at = Some(Instant::now() + HALF_CLOSE_ANSWER_DELAY);
+                }
+                // Fed in small pieces, so the cut lands inside the job
+                // however the bytes were read.
+                let resetting = quirk::is_raised(&quirks, QuirkKind::SocketResetMidJob);
+                let piece = if resetting { RESET_PIECE } else { n.max(1) };
+                for chunk in buf[..n].chunks(piece) {
+                    session.handle_input(shared.now(), chunk, &mut view);
+                    if resetting && session.has_open_job() {
+                        job_bytes += chunk.len() as u64;
+                        if job_bytes > RESET_AFTER_BYTES {
+                            tracing::info!(%peer, job_bytes, "appsocket: reset mid-job (quirk socket-reset-mid-job)");
+                            session.handle_abort("the printer reset the connection mid-job");
+                            drain_actions(&shared, peer, &mut session, &mut jobs);
+                            return Ending::Reset;
+                        }
+                    }
+                }
                 if session.wants_updates() {
                     refresh(&shared, &mut session, &mut jobs);
                 }
@@ -281,6 +346,7 @@ pub async fn serve_socket<S>(
     }
     let _ = tokio::time::timeout(Duration::from_secs(1), wr.shutdown()).await;
     tracing::debug!(%peer, "appsocket: closed");
+    Ending::Closed
 }
 
 fn drain_actions(

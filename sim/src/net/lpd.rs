@@ -11,6 +11,12 @@
 //!   and its job aborted.
 //! - Listings and removals read and change the same model IPP serves.
 //! - Every refusal is logged (`tracing::info`) with the client's address.
+//! - The LPD quirks ([`crate::fault::quirk`]) in force are read as each
+//!   command comes: `lpd-refuse-job` and `lpd-refuse-file` refuse, and
+//!   `lpd-lose-data-file` swallows data files, in [`LpdConnection`];
+//!   `lpd-close-after-control-file` hangs up after the control file's
+//!   acknowledgement; `lpd-slow-ack` delays each acknowledgement in
+//!   [`serve_lpd`].
 //!
 //! [`LpdConnection`] has no IO of its own, so tests can drive it with bytes
 //! and a [`PrinterHandle::in_memory`](super::PrinterHandle::in_memory) printer.
@@ -22,6 +28,7 @@ use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::watch;
 
+use crate::fault::quirk::{self, QuirkKind, SLOW_ACK};
 use crate::lpd::control::{JobTicket, PrintFormat, TicketFile};
 use crate::lpd::listing::{self, HOST_ATTRIBUTE};
 use crate::lpd::remove;
@@ -50,6 +57,10 @@ pub struct LpdConnection {
     documents: BTreeMap<String, u32>,
     /// The control file of the job being received, once it came.
     ticket: Option<JobTicket>,
+    /// `lpd-lose-data-file` swallowed a data file of the job being received.
+    lost_data: bool,
+    /// `lpd-close-after-control-file` asked to hang up.
+    hang_up: bool,
     out: Vec<u8>,
 }
 
@@ -80,6 +91,8 @@ impl LpdConnection {
             doc: None,
             documents: BTreeMap::new(),
             ticket: None,
+            lost_data: false,
+            hang_up: false,
             out: Vec::new(),
         };
         c.pump();
@@ -111,7 +124,12 @@ impl LpdConnection {
 
     /// Nothing more will be read; close once the output is sent.
     pub fn is_closed(&self) -> bool {
-        self.session.is_closed()
+        self.hang_up || self.session.is_closed()
+    }
+
+    /// Whether a quirk of `kind` is in force now.
+    fn quirk(&self, kind: QuirkKind) -> bool {
+        quirk::is_raised(&self.shared.faults.quirks(), kind)
     }
 
     /// Between requests with nothing under way (safe to close on shutdown).
@@ -152,6 +170,10 @@ impl LpdConnection {
         if let Some(b) = self.session.poll_transmit() {
             self.out.extend_from_slice(&b);
         }
+        if self.hang_up && (self.job.is_some() || self.doc.is_some()) {
+            // The files the control file names never come.
+            self.give_up("the printer closed the connection after the control file");
+        }
     }
 
     /// Do what `event` asks; `Err` refuses it (with the reason).
@@ -164,6 +186,11 @@ impl LpdConnection {
             }
             Event::ReceiveJob { queue } => {
                 tracing::debug!(%peer, %queue, "lpd: receive job");
+                if self.quirk(QuirkKind::LpdRefuseJob) {
+                    return Err(format!(
+                        "queue '{queue}': receive job refused (quirk lpd-refuse-job)"
+                    ));
+                }
                 let accepting = self.shared.printer().is_accepting_jobs();
                 if accepting {
                     Ok(())
@@ -174,7 +201,19 @@ impl LpdConnection {
                     ))
                 }
             }
-            Event::ControlFile { name, ticket, .. } => self.control_file(&name, &ticket),
+            Event::ControlFile { name, .. } | Event::DataFileStart { name, .. }
+                if self.quirk(QuirkKind::LpdRefuseFile) =>
+            {
+                Err(format!("file {name} refused (quirk lpd-refuse-file)"))
+            }
+            Event::ControlFile { name, ticket, .. } => {
+                self.control_file(&name, &ticket)?;
+                if self.quirk(QuirkKind::LpdCloseAfterControlFile) {
+                    tracing::info!(%peer, control = %name, "lpd: closing after the control file (quirk lpd-close-after-control-file)");
+                    self.hang_up = true;
+                }
+                Ok(())
+            }
             Event::DataFileStart { name, length, file } => {
                 self.data_file_start(&name, length, file.as_ref())
             }
@@ -183,6 +222,16 @@ impl LpdConnection {
                 None => Ok(()),
             },
             Event::DataFileEnd { name, bytes } => self.data_file_end(&name, bytes),
+            Event::JobComplete if self.lost_data => {
+                self.documents.clear();
+                self.ticket = None;
+                self.lost_data = false;
+                if let Some(job) = self.job.take() {
+                    tracing::info!(%peer, job = job.job_id, "lpd: data file lost (quirk lpd-lose-data-file)");
+                    job.abort("the data file was lost (quirk lpd-lose-data-file)");
+                }
+                Ok(())
+            }
             Event::JobComplete => {
                 self.documents.clear();
                 self.ticket = None;
@@ -292,6 +341,11 @@ impl LpdConnection {
             (Some(f), Some(t)) => document_name(f, t),
             _ => name.to_string(),
         };
+        if self.quirk(QuirkKind::LpdLoseDataFile) {
+            // Acknowledged, and every byte of it dropped.
+            self.lost_data = true;
+            return Ok(());
+        }
         let job = self
             .job
             .as_mut()
@@ -307,6 +361,9 @@ impl LpdConnection {
     }
 
     fn data_file_end(&mut self, name: &str, bytes: u64) -> Result<(), String> {
+        if self.lost_data && self.doc.is_none() {
+            return Ok(());
+        }
         let Some(doc) = self.doc.take() else {
             return Err(format!("data file {name} was not being received"));
         };
@@ -336,6 +393,7 @@ impl LpdConnection {
     /// Fail the document in progress (kept as `.partial`) and abort the job.
     fn give_up(&mut self, why: &str) {
         self.ticket = None;
+        self.lost_data = false;
         self.documents.clear();
         if let Some(doc) = self.doc.take() {
             doc.fail(why);
@@ -410,6 +468,10 @@ pub async fn serve_lpd<S>(
     let mut watching = !shutting_down;
     loop {
         let out = conn.take_output();
+        if out.len() == 1 && conn.quirk(QuirkKind::LpdSlowAck) {
+            // One byte is an acknowledgement (listings and refusal texts are longer).
+            tokio::time::sleep(SLOW_ACK).await;
+        }
         if !out.is_empty() {
             let sent = async {
                 io.write_all(&out).await?;

@@ -12,6 +12,7 @@ use tokio::sync::{watch, Notify, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use crate::fault::quirk::{self, QuirkKind};
 use crate::fault::scenario::{Action, Scenario, ScenarioRun};
 use crate::fault::{ActiveFault, Fault, FaultError, FaultSource, FaultState};
 use crate::ipp::IppCore;
@@ -348,6 +349,19 @@ pub struct RunningServer {
 }
 
 impl RunningServer {
+    /// The LPD queue the URIs name: the profile's first (`lp` if it has none).
+    pub fn lpd_queue(&self) -> String {
+        self.printer
+            .0
+            .printer()
+            .profile
+            .lpd
+            .queues
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "lp".into())
+    }
+
     /// The URIs served, one per scheme.
     pub fn uris(&self) -> Vec<String> {
         let host = match self.ipp_addr.ip() {
@@ -367,17 +381,7 @@ impl RunningServer {
             ));
         }
         if let Some(a) = self.lpd_addr {
-            let queue = self
-                .printer
-                .0
-                .printer()
-                .profile
-                .lpd
-                .queues
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "lp".into());
-            v.push(format!("lpd://{host}:{}/{queue}", a.port()));
+            v.push(format!("lpd://{host}:{}/{}", a.port(), self.lpd_queue()));
         }
         if let Some(a) = self.socket_addr {
             v.push(format!("socket://{host}:{}", a.port()));
@@ -582,6 +586,8 @@ async fn run(
     let mut reserved: Option<tokio::net::TcpSocket> = None;
     let mut rebind_failed = false;
     let mut faults = shared.faults.toxics();
+    // Connections of this listener still open (for `socket-one-connection`).
+    let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     loop {
         let down = shared.faults.is_down();
         if down && listener.is_some() {
@@ -644,11 +650,24 @@ async fn run(
             }
         };
         let _ = stream.set_nodelay(true);
+        let others = open.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        let still_open = OpenConnection(open.clone());
+        if others > 0
+            && matches!(service, Service::Socket)
+            && quirk::is_raised(&shared.faults.quirks(), QuirkKind::SocketOneConnection)
+        {
+            tracing::info!(%peer, others, "appsocket: connection reset, one at a time (quirk socket-one-connection)");
+            let _ = socket2::SockRef::from(&stream).set_linger(Some(Duration::ZERO));
+            drop(stream);
+            drop(still_open);
+            continue;
+        }
         let shared = shared.clone();
         let service = service.clone();
         let sd = shutdown.clone();
         conns.spawn(async move {
             serve_connection(stream, peer, shared, service, sd).await;
+            drop(still_open);
             drop(permit);
         });
     }
@@ -656,6 +675,15 @@ async fn run(
     drop(reserved);
     // Let connections finish what they are doing.
     while conns.join_next().await.is_some() {}
+}
+
+/// One open connection of a listener; counts down when dropped.
+struct OpenConnection(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
 }
 
 /// Bind `addr` (with `SO_REUSEADDR`) without listening: the port is held, and
@@ -816,7 +844,7 @@ enum RawService {
 /// Hand a connection to a raw-TCP front end.
 async fn serve_raw(
     service: RawService,
-    io: crate::fault::toxic_stream::ToxicStream<TcpStream>,
+    mut io: crate::fault::toxic_stream::ToxicStream<TcpStream>,
     peer: SocketAddr,
     shared: Arc<Shared>,
     shutdown: watch::Receiver<bool>,
@@ -824,7 +852,14 @@ async fn serve_raw(
     tracing::debug!(%peer, ?service, "connection");
     match service {
         RawService::Lpd => super::lpd::serve_lpd(io, peer, shared, shutdown).await,
-        RawService::Socket => super::appsocket::serve_socket(io, peer, shared, shutdown).await,
+        RawService::Socket => {
+            let reset = io.reset_switch();
+            let ending = super::appsocket::serve_socket(&mut io, peer, shared, shutdown).await;
+            if ending == super::appsocket::Ending::Reset {
+                // Dropping the stream now sends the RST.
+                reset.trip();
+            }
+        }
     }
 }
 

@@ -146,7 +146,7 @@ impl Report {
                     Outcome::Fail | Outcome::Warn | Outcome::Error
                 )
             })
-            .map(|c| (c.id.clone(), crate::known::for_case(&c.id)))
+            .map(|c| (c.id.clone(), crate::known::for_result(c)))
             .filter(|(_, k)| !k.is_empty())
             .collect();
         Report {

@@ -1,0 +1,775 @@
+//! `paperjam test`: grade a printer against a suite and write reports.
+//!
+//! The suite follows the target's scheme: `ipp://`/`ipps://` the IPP suite
+//! ([`paperjam_suites::runner`]), `lpd://` the LPD suite and `socket://` the
+//! AppSocket/PJL suite ([`paperjam_suites::raw`], targets in
+//! [`paperjam_suites::raw_target`]). Every suite is graded into the same
+//! report, with the same exit statuses.
+
+use std::collections::VecDeque;
+use std::io::IsTerminal as _;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use clap::ValueEnum;
+use indicatif::{ProgressBar, ProgressStyle};
+use paperjam_suites::client::{Connection, TargetUri};
+use paperjam_suites::grade::{CaseResult, Outcome};
+use paperjam_suites::raw::{self, RawCase};
+use paperjam_suites::raw_target::{self, RawProtocol, RawRunOptions, RawTarget};
+use paperjam_suites::report::{html, junit, markdown, Report};
+use paperjam_suites::runner::{value_text, RunOptions, Runner};
+use paperjam_suites::spec::{load_dir, Case, Level};
+
+/// Flags of `paperjam test`.
+#[derive(clap::Args, Debug)]
+#[command(after_help = "\
+Exit status: 0 when every MUST passed (with --strict, every SHOULD too); 1 when one failed or
+got no verdict; 2 when the runner could not run (bad target, unreachable target, suite errors).
+
+The suite follows the target: ipp:// and ipps:// the IPP suite, lpd://host[:port]/queue (port
+515) the LPD suite, socket://host[:port] (port 9100; raw:// too) the AppSocket/PJL suite.
+
+Without --allow-print no case prints paper; without --allow-changes no case changes settings,
+pauses the printer or cancels jobs. The report says which cases were skipped and why.")]
+pub struct TestArgs {
+    /// The printer: `ipp://host[:port]/path`, `ipps://…`, `lpd://host[:port]/queue`
+    /// or `socket://host[:port]` (not needed with --list).
+    #[arg(required_unless_present = "list")]
+    target: Option<String>,
+    /// Which suite to run (default: the one the target speaks; ipp for --list
+    /// without a target).
+    #[arg(long, value_enum)]
+    suite: Option<Suite>,
+    /// Load the suite's cases from this folder instead of the built-in one.
+    #[arg(long, value_name = "DIR")]
+    suite_dir: Option<PathBuf>,
+    /// Run only cases whose id matches (`*` and `?` glob; repeatable).
+    #[arg(long = "case", value_name = "GLOB")]
+    cases: Vec<String>,
+    /// Run cases at or above this level: must = MUST only, should = MUST and SHOULD,
+    /// may = all (the default).
+    #[arg(long, value_enum)]
+    level: Option<LevelArg>,
+    /// Count a missed SHOULD as a failure.
+    #[arg(long)]
+    strict: bool,
+    /// Report formats to write (repeatable; default json and markdown).
+    #[arg(long = "format", value_enum, value_name = "FORMAT")]
+    formats: Vec<Format>,
+    /// Folder for the reports (report.json, report.md, report.html, junit.xml).
+    #[arg(long, value_name = "DIR", default_value = "paperjam-report")]
+    out: PathBuf,
+    /// Run cases that print paper.
+    #[arg(long)]
+    allow_print: bool,
+    /// Most pages printing cases may use (IPP).
+    #[arg(long, value_name = "N")]
+    page_budget: Option<u32>,
+    /// Run cases that change settings, pause the printer or cancel jobs (IPP).
+    #[arg(long)]
+    allow_changes: bool,
+    /// Cases run at once (default 1, or 4 for a loopback target).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Time limit of one request, seconds (LPD and AppSocket: of connecting
+    /// and of the PJL INFO ID probe).
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    timeout: u64,
+    /// List the cases (id, level, clause, title) and exit.
+    #[arg(long)]
+    list: bool,
+}
+
+/// The suites there are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Suite {
+    /// IPP/1.1 and IPP/2.x over HTTP (`suites/ipp`), for ipp:// and ipps:// targets.
+    Ipp,
+    /// LPD, RFC 1179 (`suites/lpd`), for lpd:// targets.
+    Lpd,
+    /// AppSocket/JetDirect and PJL (`suites/appsocket`), for socket:// targets.
+    Appsocket,
+}
+
+impl Suite {
+    /// The name `--suite` takes.
+    fn name(self) -> &'static str {
+        match self {
+            Suite::Ipp => "ipp",
+            Suite::Lpd => "lpd",
+            Suite::Appsocket => "appsocket",
+        }
+    }
+
+    /// The targets it grades, for messages.
+    fn schemes(self) -> &'static str {
+        match self {
+            Suite::Ipp => "ipp:// or ipps://",
+            Suite::Lpd => "lpd://",
+            Suite::Appsocket => "socket://",
+        }
+    }
+
+    /// The built-in folder of its cases.
+    fn dir(self) -> PathBuf {
+        match self {
+            Suite::Ipp => paperjam_suites::ipp_suite_dir(),
+            Suite::Lpd => RawProtocol::Lpd.suite_dir(),
+            Suite::Appsocket => RawProtocol::AppSocket.suite_dir(),
+        }
+    }
+}
+
+/// A target, by the protocol it speaks.
+enum Target {
+    /// `ipp://` or `ipps://`.
+    Ipp(TargetUri),
+    /// `lpd://` or `socket://`.
+    Raw(RawTarget),
+}
+
+impl Target {
+    fn uri(&self) -> &str {
+        match self {
+            Target::Ipp(t) => &t.uri,
+            Target::Raw(t) => &t.uri,
+        }
+    }
+
+    /// The suite that grades it.
+    fn suite(&self) -> Suite {
+        match self {
+            Target::Ipp(_) => Suite::Ipp,
+            Target::Raw(t) => match t.protocol {
+                RawProtocol::Lpd => Suite::Lpd,
+                RawProtocol::AppSocket => Suite::Appsocket,
+            },
+        }
+    }
+
+    fn is_loopback(&self) -> bool {
+        match self {
+            Target::Ipp(t) => is_loopback(t),
+            Target::Raw(t) => t.is_loopback(),
+        }
+    }
+}
+
+/// The selected cases of one suite.
+enum Cases {
+    /// IPP cases.
+    Ipp(Vec<Case>),
+    /// LPD or AppSocket cases.
+    Raw(Vec<RawCase>),
+}
+
+/// What `--case`, `--level` and `--list` look at, in both case formats.
+trait Listed {
+    fn id(&self) -> &str;
+    fn level(&self) -> Level;
+    fn clause(&self) -> &str;
+    fn title(&self) -> &str;
+}
+
+/// Both case types hold the listed fields under the same names.
+macro_rules! listed {
+    ($($t:ty),*) => {$(
+        impl Listed for $t {
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn level(&self) -> Level {
+                self.level
+            }
+            fn clause(&self) -> &str {
+                &self.clause
+            }
+            fn title(&self) -> &str {
+                &self.title
+            }
+        }
+    )*};
+}
+
+listed!(Case, RawCase);
+
+/// `--level`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum LevelArg {
+    /// MUST only.
+    Must,
+    /// MUST and SHOULD.
+    Should,
+    /// Everything.
+    May,
+}
+
+impl LevelArg {
+    fn level(self) -> Level {
+        match self {
+            LevelArg::Must => Level::Must,
+            LevelArg::Should => Level::Should,
+            LevelArg::May => Level::May,
+        }
+    }
+}
+
+/// `--format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// `report.json`, the versioned source of the others.
+    Json,
+    /// `report.md`.
+    Markdown,
+    /// `report.html`, one self-contained page.
+    Html,
+    /// `junit.xml`.
+    Junit,
+}
+
+impl Format {
+    fn file_name(self) -> &'static str {
+        match self {
+            Format::Json => "report.json",
+            Format::Markdown => "report.md",
+            Format::Html => "report.html",
+            Format::Junit => "junit.xml",
+        }
+    }
+
+    fn render(self, r: &Report) -> Result<String, String> {
+        match self {
+            Format::Json => Ok(r.to_json()),
+            Format::Markdown => Ok(markdown::render(r)),
+            Format::Html => Ok(html::render(r)),
+            Format::Junit => junit::render(r).map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// Why the runner could not run (exit status 2).
+struct Fatal(String);
+
+impl<E: std::fmt::Display> From<E> for Fatal {
+    fn from(e: E) -> Fatal {
+        Fatal(e.to_string())
+    }
+}
+
+/// Run `paperjam test`.
+pub fn run(args: TestArgs) -> ExitCode {
+    match run_inner(args) {
+        Ok(code) => code,
+        Err(Fatal(msg)) => {
+            eprintln!("paperjam: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_inner(args: TestArgs) -> Result<ExitCode, Fatal> {
+    let target = args.target.as_deref().map(parse_target).transpose()?;
+    let suite = pick_suite(args.suite, target.as_ref())?;
+    let dir = args.suite_dir.clone().unwrap_or_else(|| suite.dir());
+    let (globs, level) = (&args.cases, args.level.map(LevelArg::level));
+    let cases = match suite {
+        Suite::Ipp => Cases::Ipp(select(
+            load_dir(&dir).map_err(|e| Fatal(format!("cannot load the suite: {e}")))?,
+            globs,
+            level,
+        )),
+        Suite::Lpd | Suite::Appsocket => Cases::Raw(select(
+            raw::load_dir(&dir).map_err(|e| Fatal(format!("cannot load the suite: {e}")))?,
+            globs,
+            level,
+        )),
+    };
+    let listing = match &cases {
+        Cases::Ipp(c) => list(c),
+        Cases::Raw(c) => list(c),
+    };
+    if listing.is_empty() {
+        return Err(Fatal(format!(
+            "no case in {} matches the --case/--level filters",
+            dir.display()
+        )));
+    }
+    if args.list {
+        print!("{listing}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(target) = target else {
+        return Err(Fatal("no target given".into()));
+    };
+    if suite != Suite::Ipp {
+        for (given, flag) in [
+            (args.allow_changes, "--allow-changes"),
+            (args.page_budget.is_some(), "--page-budget"),
+        ] {
+            if given {
+                eprintln!(
+                    "paperjam: warning: {flag} has no effect on the {} suite",
+                    suite.name()
+                );
+            }
+        }
+    }
+    let mut formats: Vec<Format> = Vec::new();
+    for f in &args.formats {
+        if !formats.contains(f) {
+            formats.push(*f);
+        }
+    }
+    if formats.is_empty() {
+        formats = vec![Format::Json, Format::Markdown];
+    }
+    let jobs = args
+        .jobs
+        .unwrap_or(if target.is_loopback() { 4 } else { 1 })
+        .max(1);
+    let opts = RunOptions {
+        allow_print: args.allow_print,
+        allow_changes: args.allow_changes,
+        page_budget: args.page_budget,
+        timeout: Duration::from_secs(args.timeout.max(1)),
+        documents: paperjam_suites::documents_dir(),
+        user: "paperjam".into(),
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Fatal(format!("cannot start the async runtime: {e}")))?;
+    let uri = target.uri().to_string();
+    let (results, description, features_error) = match (target, cases) {
+        (Target::Ipp(t), Cases::Ipp(c)) => rt.block_on(run_cases(t, opts, c, jobs))?,
+        (Target::Raw(t), Cases::Raw(c)) => rt.block_on(run_raw_cases(&t, &opts, c, jobs))?,
+        // `pick_suite` matched the suite to the target.
+        _ => return Err(Fatal(format!("the suite does not fit {uri}"))),
+    };
+
+    let report = Report::new(&uri, &description, args.strict, results);
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| Fatal(format!("cannot create {}: {e}", args.out.display())))?;
+    let mut written = Vec::new();
+    for f in formats {
+        let path = args.out.join(f.file_name());
+        let text = f
+            .render(&report)
+            .map_err(|e| Fatal(format!("cannot render {}: {e}", f.file_name())))?;
+        std::fs::write(&path, text)
+            .map_err(|e| Fatal(format!("cannot write {}: {e}", path.display())))?;
+        written.push(path);
+    }
+    print!("{}", markdown::summary_table(&report));
+    println!();
+    for p in &written {
+        println!("wrote {}", p.display());
+    }
+    if let Some(e) = features_error {
+        let graded = report
+            .cases
+            .iter()
+            .any(|c| !matches!(c.outcome, Outcome::Error | Outcome::Skip));
+        if !graded {
+            return Err(Fatal(format!(
+                "could not grade {uri}: Get-Printer-Attributes at start failed ({e}) and no case got a verdict"
+            )));
+        }
+    }
+    let failed: Vec<&CaseResult> = report
+        .cases
+        .iter()
+        .filter(|c| gates(c.level, args.strict))
+        .filter(|c| matches!(c.verdict(args.strict), Outcome::Fail | Outcome::Error))
+        .collect();
+    if failed.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "paperjam: {} required case(s) failed or got no verdict",
+            failed.len()
+        );
+        Ok(ExitCode::from(1))
+    }
+}
+
+/// Whether a case at `level` decides the exit status.
+fn gates(level: Level, strict: bool) -> bool {
+    level == Level::Must || (strict && level == Level::Should)
+}
+
+/// The suite: `--suite` if given, which must fit the target; else the
+/// target's; else (`--list` alone) IPP.
+fn pick_suite(given: Option<Suite>, target: Option<&Target>) -> Result<Suite, Fatal> {
+    match (given, target) {
+        (Some(s), Some(t)) if s != t.suite() => Err(Fatal(format!(
+            "--suite {} cannot test {}: it grades {} targets (leave --suite out to run the {} suite)",
+            s.name(),
+            t.uri(),
+            s.schemes(),
+            t.suite().name()
+        ))),
+        (Some(s), _) => Ok(s),
+        (None, Some(t)) => Ok(t.suite()),
+        (None, None) => Ok(Suite::Ipp),
+    }
+}
+
+/// The cases after `--case` and `--level`.
+fn select<C: Listed>(cases: Vec<C>, globs: &[String], level: Option<Level>) -> Vec<C> {
+    cases
+        .into_iter()
+        .filter(|c| level.is_none_or(|l| c.level() <= l))
+        .filter(|c| globs.is_empty() || globs.iter().any(|g| glob_match(g, c.id())))
+        .collect()
+}
+
+/// `--list` output: aligned columns.
+fn list<C: Listed>(cases: &[C]) -> String {
+    let w_id = cases
+        .iter()
+        .map(|c| c.id().chars().count())
+        .max()
+        .unwrap_or(0);
+    let w_clause = cases
+        .iter()
+        .map(|c| c.clause().chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut s = String::new();
+    for c in cases {
+        s.push_str(&format!(
+            "{:<w_id$}  {:<6}  {:<w_clause$}  {}\n",
+            c.id(),
+            c.level().as_str(),
+            c.clause(),
+            c.title()
+        ));
+    }
+    s
+}
+
+/// Glob over case ids: `*` is any run of characters (slashes included), `?` one.
+pub(crate) fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(c) if *c == '?' || *c == t[ti] => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+fn parse_target(s: &str) -> Result<Target, Fatal> {
+    let scheme = s
+        .split_once("://")
+        .map(|(a, _)| a.to_ascii_lowercase())
+        .unwrap_or_default();
+    match scheme.as_str() {
+        "ipp" | "ipps" => TargetUri::parse(s).map(Target::Ipp).map_err(Fatal::from),
+        "lpd" | "socket" | "raw" => RawTarget::parse(s).map(Target::Raw).map_err(Fatal::from),
+        _ => Err(Fatal(format!(
+            "cannot test '{s}': paperjam test takes ipp://, ipps://, lpd:// or socket:// targets; \
+             snmp and other targets come with their protocols"
+        ))),
+    }
+}
+
+fn is_loopback(t: &TargetUri) -> bool {
+    t.host.eq_ignore_ascii_case("localhost")
+        || t.host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Run `cases` with `jobs` at once; returns the results, the target's
+/// `printer-make-and-model`, and why the attributes could not be read at start.
+async fn run_cases(
+    target: TargetUri,
+    opts: RunOptions,
+    cases: Vec<Case>,
+    jobs: usize,
+) -> Result<(Vec<CaseResult>, String, Option<String>), Fatal> {
+    // Fail fast, before any case, if nothing answers at all.
+    Connection::open(&target, opts.timeout)
+        .await
+        .map_err(|e| Fatal(format!("cannot reach {}: {e}", target.uri)))?;
+    let runner = Runner::new(target, opts).await;
+    let (description, features_error) = match runner.features() {
+        Ok(m) => {
+            let model = m
+                .groups
+                .iter()
+                .flat_map(|g| g.attributes.iter())
+                .find(|a| a.name == "printer-make-and-model")
+                .and_then(|a| a.values.first())
+                .map(value_text)
+                .unwrap_or_default();
+            (model, None)
+        }
+        Err(e) => {
+            eprintln!("paperjam: warning: Get-Printer-Attributes at start failed: {e}");
+            (String::new(), Some(e.to_string()))
+        }
+    };
+    let n = cases.len();
+    let runner = Arc::new(runner);
+    let queue = Arc::new(Mutex::new(cases.into_iter().collect::<VecDeque<Case>>()));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<CaseResult>();
+    for _ in 0..jobs.min(n) {
+        let (runner, queue, tx) = (Arc::clone(&runner), Arc::clone(&queue), tx.clone());
+        tokio::spawn(async move {
+            loop {
+                let next = queue.lock().ok().and_then(|mut q| q.pop_front());
+                let Some(case) = next else { break };
+                let result = runner.run(&case).await;
+                if tx.send(result).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(tx);
+    let progress = Progress::new(n);
+    let mut results = Vec::with_capacity(n);
+    while let Some(r) = rx.recv().await {
+        progress.case_done(&r);
+        results.push(r);
+    }
+    progress.finish();
+    if results.len() != n {
+        return Err(Fatal(format!(
+            "only {} of {n} cases finished (a worker stopped)",
+            results.len()
+        )));
+    }
+    Ok((results, description, features_error))
+}
+
+/// Run raw `cases` (LPD or AppSocket) with `jobs` at once; returns the
+/// results and the target's description (no attributes are read at start).
+/// Nothing runs unless the target accepts a connection first.
+async fn run_raw_cases(
+    target: &RawTarget,
+    opts: &RunOptions,
+    cases: Vec<RawCase>,
+    jobs: usize,
+) -> Result<(Vec<CaseResult>, String, Option<String>), Fatal> {
+    let unreachable =
+        |e: raw_target::RawTargetError| Fatal(format!("cannot reach {}: {e}", target.uri));
+    let addr = target.resolve().await.map_err(unreachable)?;
+    let description = target
+        .describe(addr, opts.timeout)
+        .await
+        .map_err(unreachable)?;
+    let raw_opts = RawRunOptions {
+        queue: target.queue.clone(),
+        allow_print: opts.allow_print,
+        documents: opts.documents.clone(),
+        jobs,
+    };
+    let progress = Progress::new(cases.len());
+    let results = raw_target::run_cases(cases, addr, &raw_opts, |r| progress.case_done(r)).await;
+    progress.finish();
+    Ok((results?, description, None))
+}
+
+/// A progress bar on a terminal, one line per case otherwise (stderr).
+struct Progress(Option<ProgressBar>);
+
+impl Progress {
+    fn new(n: usize) -> Progress {
+        if !std::io::stderr().is_terminal() {
+            return Progress(None);
+        }
+        let pb = ProgressBar::new(u64::try_from(n).unwrap_or(u64::MAX));
+        let style = ProgressStyle::with_template(
+            "{spinner} [{bar:30}] {pos}/{len} {elapsed_precise} {wide_msg}",
+        )
+        .map(|s| s.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        pb.set_style(style);
+        pb.enable_steady_tick(Duration::from_millis(120));
+        Progress(Some(pb))
+    }
+
+    fn case_done(&self, r: &CaseResult) {
+        let line = line(r);
+        match &self.0 {
+            Some(pb) => {
+                if r.outcome != Outcome::Pass {
+                    pb.println(line);
+                }
+                pb.set_message(r.id.clone());
+                pb.inc(1);
+            }
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(pb) = &self.0 {
+            pb.finish_and_clear();
+        }
+    }
+}
+
+/// `PASS ipp/rfc8011/4.1.1/request-id-echoed (12 ms)`, with the reason when not a pass.
+fn line(r: &CaseResult) -> String {
+    let mut s = format!(
+        "{} {} ({} ms)",
+        r.outcome.as_str().to_uppercase(),
+        r.id,
+        r.elapsed_ms
+    );
+    if !r.reason.is_empty() {
+        s.push_str(": ");
+        s.push_str(&r.reason);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match(
+            "ipp/rfc8011/4.1.1/*",
+            "ipp/rfc8011/4.1.1/bad-request-id-0"
+        ));
+        assert!(!glob_match("ipp/rfc8011/4.1.1/*", "ipp/rfc8011/4.1.4/x"));
+        assert!(glob_match(
+            "*request-id*",
+            "ipp/rfc8011/4.1.1/request-id-echoed"
+        ));
+        assert!(glob_match("ipp/rfc8011/4.1.?/*", "ipp/rfc8011/4.1.4/x"));
+        assert!(!glob_match("ipp/rfc8011/4.1.?", "ipp/rfc8011/4.1.10"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("a*b*c", "axxbyyc"));
+        assert!(!glob_match("a*b*c", "axxbyy"));
+        assert!(glob_match("exact", "exact"));
+    }
+
+    #[test]
+    fn targets() {
+        let suite = |s: &str| parse_target(s).ok().map(|t| t.suite());
+        assert_eq!(suite("ipp://127.0.0.1:631/ipp/print"), Some(Suite::Ipp));
+        assert_eq!(suite("ipps://printer.local/ipp/print"), Some(Suite::Ipp));
+        assert_eq!(suite("lpd://host/queue"), Some(Suite::Lpd));
+        assert_eq!(suite("LPD://host:8515/lp"), Some(Suite::Lpd));
+        assert_eq!(suite("socket://host:9100"), Some(Suite::Appsocket));
+        assert_eq!(suite("socket://host"), Some(Suite::Appsocket));
+        assert_eq!(suite("raw://host:9100"), Some(Suite::Appsocket));
+        for bad in ["snmp://host", "nothing"] {
+            match parse_target(bad) {
+                Err(Fatal(m)) => assert!(m.contains("come with their protocols"), "{m}"),
+                Ok(_) => panic!("{bad} accepted"),
+            }
+        }
+        // A raw target with a mistake says what it is.
+        for (bad, why) in [
+            ("lpd://host", "names its queue"),
+            ("socket://host:9100/x", "no path"),
+            ("lpd://host:0/lp", "bad port"),
+        ] {
+            match parse_target(bad) {
+                Err(Fatal(m)) => assert!(m.contains(why), "{bad}: {m}"),
+                Ok(_) => panic!("{bad} accepted"),
+            }
+        }
+        let lo = parse_target("lpd://localhost/lp").ok();
+        assert!(lo.as_ref().is_some_and(Target::is_loopback));
+        let far = parse_target("socket://192.0.2.7").ok();
+        assert!(far.as_ref().is_some_and(|t| !t.is_loopback()));
+        let lo = TargetUri::parse("ipp://localhost/ipp/print").ok();
+        assert!(lo.as_ref().is_some_and(is_loopback));
+        let v6 = TargetUri::parse("ipp://[::1]:631/ipp/print").ok();
+        assert!(v6.as_ref().is_some_and(is_loopback));
+        let far = TargetUri::parse("ipp://192.0.2.7/ipp/print").ok();
+        assert!(far.as_ref().is_some_and(|t| !is_loopback(t)));
+    }
+
+    #[test]
+    fn suite_follows_the_target() {
+        let t = |s: &str| parse_target(s).unwrap_or_else(|Fatal(m)| panic!("{m}"));
+        let pick = |given, target: Option<&Target>| pick_suite(given, target).ok();
+        assert_eq!(pick(None, None), Some(Suite::Ipp));
+        assert_eq!(pick(Some(Suite::Appsocket), None), Some(Suite::Appsocket));
+        let lpd = t("lpd://127.0.0.1/lp");
+        assert_eq!(pick(None, Some(&lpd)), Some(Suite::Lpd));
+        assert_eq!(pick(Some(Suite::Lpd), Some(&lpd)), Some(Suite::Lpd));
+        let sock = t("socket://127.0.0.1");
+        assert_eq!(pick(None, Some(&sock)), Some(Suite::Appsocket));
+        let ipp = t("ipp://127.0.0.1/ipp/print");
+        assert_eq!(pick(None, Some(&ipp)), Some(Suite::Ipp));
+        for (given, target) in [
+            (Suite::Ipp, &lpd),
+            (Suite::Appsocket, &lpd),
+            (Suite::Lpd, &sock),
+            (Suite::Lpd, &ipp),
+        ] {
+            match pick_suite(Some(given), Some(target)) {
+                Err(Fatal(m)) => {
+                    assert!(m.contains(&format!("--suite {}", given.name())), "{m}");
+                    assert!(m.contains(target.uri()), "{m}");
+                }
+                Ok(s) => panic!(
+                    "--suite {} accepted for {}: {s:?}",
+                    given.name(),
+                    target.uri()
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn raw_cases_list_and_select() {
+        let cases = raw::load_dir(&Suite::Lpd.dir()).unwrap_or_else(|e| panic!("{e}"));
+        let n = cases.len();
+        let listing = list(&cases);
+        assert_eq!(listing.lines().count(), n);
+        assert!(listing.contains("lpd/rfc1179/5.2/receive-job-known-queue"));
+        let must = select(cases.clone(), &[], Some(Level::Must));
+        assert!(!must.is_empty() && must.len() < n);
+        assert!(must.iter().all(|c| c.level == Level::Must));
+        let in_5_2 = cases
+            .iter()
+            .filter(|c| c.id.starts_with("lpd/rfc1179/5.2/"))
+            .count();
+        let some = select(cases, &["lpd/rfc1179/5.2/*".to_string()], None);
+        assert!(some.iter().all(|c| c.id.starts_with("lpd/rfc1179/5.2/")));
+        assert!(some.len() >= 2 && some.len() < n);
+        assert_eq!(some.len(), in_5_2);
+    }
+
+    #[test]
+    fn gating() {
+        assert!(gates(Level::Must, false));
+        assert!(!gates(Level::Should, false));
+        assert!(gates(Level::Should, true));
+        assert!(!gates(Level::May, true));
+    }
+}
