@@ -33,6 +33,7 @@ mod grading;
 mod ipptool;
 mod lpd;
 mod peers;
+mod raw_backend_matrix;
 mod samples;
 
 use crate::backend::{files_under, run_ipp_backend, sha256_file, wait_job_completed};

@@ -68,8 +68,8 @@ pub enum QuirkKind {
     WrongContentLength,
     /// LPD: every `02` receive-job command gets a non-zero acknowledgement.
     LpdRefuseJob,
-    /// LPD: receive-job is accepted, but every control-file and data-file
-    /// subcommand gets a non-zero acknowledgement.
+    /// LPD: receive-job is accepted, but every data file is refused as it is
+    /// announced and every control file once its contents arrived.
     LpdRefuseFile,
     /// LPD: every file is acknowledged, but the data file is thrown away and
     /// the job never prints.
@@ -84,7 +84,8 @@ pub enum QuirkKind {
     SocketCloseOnHalfClose,
     /// AppSocket: one connection at a time; the next is reset while one is open.
     SocketOneConnection,
-    /// AppSocket: the connection is reset part-way through a job's data.
+    /// AppSocket: the connection is reset once more than
+    /// [`RESET_AFTER_BYTES`] of job data arrived on it.
     SocketResetMidJob,
     /// AppSocket: PJL queries and unsolicited status get no answer at all.
     PjlSilent,
@@ -315,7 +316,7 @@ impl QuirkKind {
                 "Every LPD 02 (receive job) command is answered with a non-zero acknowledgement (\\x01), as a print server whose printer is off or busy does."
             }
             QuirkKind::LpdRefuseFile => {
-                "LPD 02 (receive job) is accepted, but every 02 (control file) and 03 (data file) subcommand is answered with a non-zero acknowledgement."
+                "LPD 02 (receive job) is accepted, but no file is: a 03 (data file) subcommand gets a non-zero acknowledgement as it is announced, a control file once its contents have arrived (the CUPS lpd backend then retries every 30 s)."
             }
             QuirkKind::LpdLoseDataFile => {
                 "LPD control and data files are both acknowledged with zero, but the data file is thrown away: the job is aborted and nothing prints, while the client believes it printed."
@@ -333,7 +334,7 @@ impl QuirkKind {
                 "Port 9100 takes one connection at a time: a second connection while one is open is reset at once."
             }
             QuirkKind::SocketResetMidJob => {
-                "On port 9100 the connection is reset (RST) after the first 1 KiB of a job's data; the job is aborted."
+                "On port 9100 the connection is reset (RST) once more than 1 KiB of job data has arrived on it (read in 256-byte pieces, so at most 1,280 bytes are kept); the job is aborted."
             }
             QuirkKind::PjlSilent => {
                 "PJL queries (INFO, ECHO, USTATUS) on port 9100 are read and ignored: the back-channel stays silent; jobs still print."
