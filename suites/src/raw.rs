@@ -554,18 +554,13 @@ pub async fn run(
     docs_dir: &Path,
 ) -> CaseResult {
     let started = Instant::now();
-    let mut r = CaseResult {
-        id: case.id.clone(),
-        level: case.level,
-        clause: case.clause.clone(),
-        title: case.title.clone(),
-        requirement: case.requirement.clone(),
-        outcome: Outcome::Pass,
-        reason: String::new(),
-        findings: Vec::new(),
-        evidence: Vec::new(),
-        elapsed_ms: 0,
-    };
+    let mut r = CaseResult::start(
+        &case.id,
+        case.level,
+        &case.clause,
+        &case.title,
+        &case.requirement,
+    );
     if case.prints && !allow_print {
         r.outcome = Outcome::Skip;
         r.reason = "the case prints paper and printing is not allowed".into();

@@ -450,18 +450,13 @@ impl Runner {
     /// Run one case.
     pub async fn run(&self, case: &Case) -> CaseResult {
         let start = Instant::now();
-        let mut result = CaseResult {
-            id: case.id.clone(),
-            level: case.level,
-            clause: case.clause.clone(),
-            title: case.title.clone(),
-            requirement: case.requirement.clone(),
-            outcome: Outcome::Pass,
-            reason: String::new(),
-            findings: Vec::new(),
-            evidence: Vec::new(),
-            elapsed_ms: 0,
-        };
+        let mut result = CaseResult::start(
+            &case.id,
+            case.level,
+            &case.clause,
+            &case.title,
+            &case.requirement,
+        );
         if let Some(reason) = self.skip_reason(case) {
             result.outcome = Outcome::Skip;
             result.reason = reason;

@@ -12,8 +12,6 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::thread;
 use std::time::Duration;
 
 use paperjam_sim::fault::catalog::catalog;
@@ -210,34 +208,8 @@ fn cell(s: &str) -> String {
 #[test]
 fn cups_ipp_backend_under_every_fault() {
     require_cups_backend("backend/ipp");
-    let rows = Arc::new(rows());
-    let results: Arc<Mutex<Vec<Option<Seen>>>> =
-        Arc::new(Mutex::new((0..rows.len()).map(|_| None).collect()));
-    let next = Arc::new(Mutex::new(0usize));
-    let workers: Vec<_> = (0..3)
-        .map(|_| {
-            let (rows, results, next) = (rows.clone(), results.clone(), next.clone());
-            thread::spawn(move || loop {
-                let i = {
-                    let mut n = next.lock().unwrap();
-                    *n += 1;
-                    *n - 1
-                };
-                if i >= rows.len() {
-                    break;
-                }
-                let seen = run_row(&rows[i]);
-                results.lock().unwrap()[i] = Some(seen);
-            })
-        })
-        .collect();
-    for w in workers {
-        w.join().unwrap();
-    }
-    let results: Vec<Seen> = std::mem::take(&mut *results.lock().unwrap())
-        .into_iter()
-        .map(|s| s.expect("every row ran"))
-        .collect();
+    let rows = rows();
+    let results = crate::peers::run_parallel(&rows, 3, run_row);
 
     let mut table = String::from(
         "| fault | family | backend | STATE reasons it set | ERROR lines | last INFO | job in the printer |\n|---|---|---|---|---|---|---|\n",

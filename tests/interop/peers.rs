@@ -606,3 +606,33 @@ fn wait_briefly(process: &mut ChildGuard) -> String {
         thread::sleep(POLL_INTERVAL);
     }
 }
+
+/// Run `f` on every item, `workers` at a time, on threads of their own;
+/// the results in the items' order.
+pub fn run_parallel<T: Sync, R: Send>(
+    items: &[T],
+    workers: usize,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: std::sync::Mutex<Vec<Option<R>>> =
+        std::sync::Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..workers.max(1) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let r = f(item);
+                results
+                    .lock()
+                    .expect("no worker panicked holding the results")[i] = Some(r);
+            });
+        }
+    });
+    results
+        .into_inner()
+        .expect("no worker panicked holding the results")
+        .into_iter()
+        .map(|r| r.expect("every item ran"))
+        .collect()
+}

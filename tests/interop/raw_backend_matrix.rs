@@ -63,7 +63,6 @@ use std::io::{BufRead, BufReader, ErrorKind, Read};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -509,35 +508,7 @@ fn run_row(row: &Row) -> Seen {
 
 /// Runs every row, [`WORKERS`] at a time; results in row order.
 fn run_all(rows: &[Row]) -> Vec<Seen> {
-    let rows = Arc::new(rows.to_vec());
-    let results: Arc<Mutex<Vec<Option<Seen>>>> =
-        Arc::new(Mutex::new((0..rows.len()).map(|_| None).collect()));
-    let next = Arc::new(Mutex::new(0usize));
-    let workers: Vec<_> = (0..WORKERS)
-        .map(|_| {
-            let (rows, results, next) = (rows.clone(), results.clone(), next.clone());
-            thread::spawn(move || loop {
-                let i = {
-                    let mut n = next.lock().unwrap();
-                    *n += 1;
-                    *n - 1
-                };
-                if i >= rows.len() {
-                    break;
-                }
-                let seen = run_row(&rows[i]);
-                results.lock().unwrap()[i] = Some(seen);
-            })
-        })
-        .collect();
-    for w in workers {
-        w.join().expect("a row's worker panicked");
-    }
-    let taken = std::mem::take(&mut *results.lock().unwrap());
-    taken
-        .into_iter()
-        .map(|s| s.expect("every row ran"))
-        .collect()
+    crate::peers::run_parallel(rows, WORKERS, run_row)
 }
 
 fn cell(s: &str) -> String {
