@@ -2,7 +2,11 @@
 # Installs the real IPP peers that tests/interop runs against, on Debian 12:
 #   - Debian packages: cups-ipp-utils (ipptool, ippeveprinter), ghostscript, lprng
 #     (lpr, lpq, lprm against the LPD front end), socat (raw 9100 client),
-#     dbus (a private system bus for ippeveprinter), wrk, python3;
+#     dbus (a private system bus for ippeveprinter), wrk, python3, snmp and
+#     snmpd (net-snmp managers, and snmpd as a target), iproute2 (network
+#     namespaces where the virtual printer owns UDP 161), avahi-daemon and
+#     avahi-utils (an mDNS/DNS-SD peer: avahi-browse, avahi-publish) and
+#     python3-zeroconf (a second, independent DNS-SD client);
 #   - the CUPS backends (ipp, lpd, socket, snmp) WITHOUT installing cupsd:
 #     `apt-get download cups cups-daemon` + `dpkg -x` into
 #     ${PAPERJAM_PEERS_DIR:-$REPO/target/peers}/cups-root.
@@ -13,7 +17,7 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PEERS_DIR="${PAPERJAM_PEERS_DIR:-$REPO/target/peers}"
 CUPS_ROOT="$PEERS_DIR/cups-root"
-PACKAGES=(cups-ipp-utils ghostscript dbus wrk python3 lprng socat)
+PACKAGES=(cups-ipp-utils ghostscript dbus wrk python3 lprng socat snmp snmpd iproute2 avahi-daemon avahi-utils python3-zeroconf)
 export DEBIAN_FRONTEND=noninteractive
 
 SUDO=()

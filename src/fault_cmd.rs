@@ -145,12 +145,19 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
-/// One HTTP/1.1 request to the control API; returns status and body.
+/// One HTTP/1.1 request to the control API (`base` may end in a fleet
+/// printer's `/printers/N`); returns status and body.
 fn call(base: &str, method: &str, path: &str, body: Option<&str>) -> Result<(u16, String), String> {
-    let authority = base
+    let rest = base
         .strip_prefix("http://")
         .ok_or("the control URL must start with http://")?
         .trim_end_matches('/');
+    // A fleet's printer N: http://HOST:PORT/printers/N.
+    let (authority, prefix) = match rest.split_once('/') {
+        Some((a, p)) => (a, format!("/{p}")),
+        None => (rest, String::new()),
+    };
+    let path = format!("{prefix}{path}");
     let mut stream = TcpStream::connect(authority).map_err(|e| {
         format!("{e} (is `paperjam serve` running? it prints its control URL at start)")
     })?;

@@ -14,6 +14,8 @@ use paperjam_sim::net::{server, Limits, ServerConfig, TlsSource};
 use paperjam_sim::profile::{Profile, DEFAULT_PROFILE_TOML};
 
 mod fault_cmd;
+mod fleet;
+mod snmp_export;
 mod test_cmd;
 
 /// Virtual printers that misbehave on command, and a conformance runner.
@@ -50,6 +52,23 @@ enum ProfileCommand {
     Check {
         /// A path to a profile file.
         path: PathBuf,
+    },
+    /// Write a MIB dump: of a profile's virtual printer as it starts, or
+    /// (with --from) of a live agent walked over SNMP. A profile's
+    /// `[snmp] walk = "FILE"` reads it back.
+    SnmpExport {
+        /// The profile (default: the embedded one).
+        #[arg(long, conflicts_with = "from")]
+        profile: Option<PathBuf>,
+        /// Walk a live agent instead: `snmp://[community@]host[:port]`.
+        #[arg(long, value_name = "URI")]
+        from: Option<String>,
+        /// `walk` (snmpwalk -On text) or `snmprec` (snmpsim).
+        #[arg(long, value_enum, default_value = "walk")]
+        format: snmp_export::Format,
+        /// Write here instead of stdout.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -127,6 +146,49 @@ struct ServeArgs {
     /// Serve no AppSocket port.
     #[arg(long, conflicts_with_all = ["socket_port"])]
     no_socket: bool,
+    /// SNMP agent (v1/v2c, UDP) port (0 picks a free one; 161 needs root or a
+    /// network namespace). When the default port is taken, a free one is used
+    /// and printed.
+    #[arg(long)]
+    snmp_port: Option<u16>,
+    /// Run no SNMP agent.
+    #[arg(long, conflicts_with_all = ["snmp_port"])]
+    no_snmp: bool,
+    /// Announce the printer by mDNS/DNS-SD (RFC 6762/6763: _ipp._tcp,
+    /// _ipps._tcp, _printer._tcp, _pdl-datastream._tcp). On by default when
+    /// the printer binds a non-loopback address (loopback has no multicast).
+    #[arg(long, conflicts_with = "no_mdns")]
+    mdns: bool,
+    /// Announce nothing by mDNS, whatever the bind address.
+    #[arg(long)]
+    no_mdns: bool,
+    /// The interface mDNS announces on (its addresses go in the A/AAAA
+    /// records); default: the bind address, or every non-loopback interface.
+    #[arg(long, value_name = "NAME")]
+    mdns_interface: Option<String>,
+    /// Announce over IPv6 (ff02::fb) as well as IPv4.
+    #[arg(long)]
+    mdns_ipv6: bool,
+    /// Run N printers in this process, each with its own model, faults and
+    /// SNMP agent, on its own loopback address (see --fleet-base). LPD and
+    /// AppSocket run only when their ports are given; IPPS is off unless a
+    /// certificate is given; mDNS is off.
+    #[arg(long, value_name = "N", conflicts_with = "fleet_file")]
+    fleet: Option<usize>,
+    /// A fleet described in a TOML file: groups of printers with their
+    /// profile, faults and quirks (see src/fleet.rs).
+    #[arg(long, value_name = "FILE")]
+    fleet_file: Option<PathBuf>,
+    /// The first printer's address; printer i binds this + i.
+    #[arg(long, default_value = "127.1.0.1")]
+    fleet_base: std::net::Ipv4Addr,
+    /// Put every fleet printer on --bind, each port + i, instead of on
+    /// addresses of its own.
+    #[arg(long)]
+    fleet_ports: bool,
+    /// Serve no IPP (fleets of SNMP-only printers: half the sockets).
+    #[arg(long)]
+    no_ipp: bool,
     /// Send IPP responses to HTTP/1.1 clients with chunked transfer encoding.
     #[arg(long)]
     chunked_responses: bool,
@@ -177,6 +239,41 @@ fn profile(cmd: ProfileCommand) -> ExitCode {
                 }
             }
         }
+        ProfileCommand::SnmpExport {
+            profile,
+            from,
+            format,
+            out,
+        } => {
+            let entries = match (from, profile) {
+                (Some(uri), _) => match snmp_export::walk(&uri) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        eprintln!("paperjam: {e}");
+                        return ExitCode::from(1);
+                    }
+                },
+                (None, p) => match load_profile(p.as_ref()) {
+                    Ok(p) => snmp_export::of_profile(Arc::new(p)),
+                    Err(e) => {
+                        eprintln!("paperjam: {e}");
+                        return ExitCode::from(2);
+                    }
+                },
+            };
+            let text = snmp_export::render(&entries, format);
+            match out {
+                Some(path) => {
+                    if let Err(e) = std::fs::write(&path, text) {
+                        eprintln!("paperjam: cannot write {}: {e}", path.display());
+                        return ExitCode::from(2);
+                    }
+                    eprintln!("paperjam: {} objects to {}", entries.len(), path.display());
+                }
+                None => print!("{text}"),
+            }
+            ExitCode::SUCCESS
+        }
         ProfileCommand::Check { path } => match Profile::load(&path) {
             Ok(p) => {
                 println!("{}: ok ({})", path.display(), p.make_and_model());
@@ -201,11 +298,11 @@ fn serve(args: ServeArgs) -> ExitCode {
     let mut cfg = ServerConfig::new(profile);
     cfg.bind = args.bind;
     cfg.ipp_port = args.ipp_port;
-    cfg.spool = args.spool;
+    cfg.spool = args.spool.clone();
     cfg.speed = args.speed;
     cfg.chunked_responses = args.chunked_responses;
-    cfg.quirks = args.quirks;
-    cfg.faults = args.faults;
+    cfg.quirks = args.quirks.clone();
+    cfg.faults = args.faults.clone();
     if let Some(path) = &args.scenario {
         match paperjam_sim::fault::scenario::Scenario::load(path) {
             Ok(s) => {
@@ -228,19 +325,37 @@ fn serve(args: ServeArgs) -> ExitCode {
     let control = (!args.no_control).then_some((args.control_bind, args.control_port));
     cfg.lpd_port = (!args.no_lpd).then_some(args.lpd_port.unwrap_or(DEFAULT_LPD_PORT));
     cfg.socket_port = (!args.no_socket).then_some(args.socket_port.unwrap_or(DEFAULT_SOCKET_PORT));
-    let lpd_default = !args.no_lpd && args.lpd_port.is_none();
-    let socket_default = !args.no_socket && args.socket_port.is_none();
+    cfg.snmp_port = (!args.no_snmp).then_some(args.snmp_port.unwrap_or(DEFAULT_SNMP_PORT));
+    let mdns_on =
+        args.mdns || args.mdns_interface.is_some() || (!args.no_mdns && !cfg.bind.is_loopback());
+    cfg.mdns = mdns_on.then(|| server::MdnsSettings {
+        interface: args.mdns_interface.clone(),
+        ipv6: args.mdns_ipv6,
+        ..server::MdnsSettings::default()
+    });
+    let defaults = Defaults {
+        lpd: !args.no_lpd && args.lpd_port.is_none(),
+        socket: !args.no_socket && args.socket_port.is_none(),
+        snmp: !args.no_snmp && args.snmp_port.is_none(),
+    };
     cfg.limits = Limits {
         max_request_bytes: args.max_request_bytes,
         max_document_bytes: args.max_document_bytes,
         max_connections: args.max_connections,
         idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
     };
-    cfg.tls = match (args.no_tls, args.tls_cert, args.tls_key) {
+    cfg.tls = match (args.no_tls, args.tls_cert.clone(), args.tls_key.clone()) {
         (true, _, _) => TlsSource::Off,
         (false, Some(cert), Some(key)) => TlsSource::Files { cert, key },
         _ => TlsSource::SelfSigned,
     };
+    if args.fleet.is_some() || args.fleet_file.is_some() {
+        return serve_fleet(cfg, &args, control);
+    }
+    if args.no_ipp {
+        eprintln!("paperjam: --no-ipp is for fleets (--fleet, --fleet-file)");
+        return ExitCode::from(2);
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -258,7 +373,7 @@ fn serve(args: ServeArgs) -> ExitCode {
                 cfg.bind
             );
         }
-        let running = match start_with_fallback(cfg, lpd_default, socket_default).await {
+        let running = match start_with_fallback(cfg, defaults).await {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("paperjam: {e}");
@@ -267,6 +382,9 @@ fn serve(args: ServeArgs) -> ExitCode {
         };
         for u in running.uris() {
             say(&u);
+        }
+        if let Some(name) = &running.mdns_instance {
+            say(&format!("mdns: {name}._ipp._tcp.local"));
         }
         let control = match control {
             None => None,
@@ -289,31 +407,163 @@ fn serve(args: ServeArgs) -> ExitCode {
     })
 }
 
+/// `serve --fleet N` / `--fleet-file`: start every printer, print their URIs,
+/// serve until Ctrl-C.
+fn serve_fleet(
+    mut cfg: ServerConfig,
+    args: &ServeArgs,
+    control: Option<(IpAddr, Option<u16>)>,
+) -> ExitCode {
+    let members = match (&args.fleet_file, args.fleet) {
+        (Some(path), _) => fleet::from_file(path, cfg.profile.clone()),
+        (None, Some(n)) => fleet::uniform(cfg.profile.clone(), n),
+        (None, None) => Err(fleet::FleetError::Size("no fleet asked for".into())),
+    };
+    let members = match members {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("paperjam: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // LPD and AppSocket only when asked for by port; IPP unless --no-ipp.
+    cfg.lpd_port = args.lpd_port.filter(|_| !args.no_lpd);
+    cfg.socket_port = args.socket_port.filter(|_| !args.no_socket);
+    cfg.ipp = !args.no_ipp;
+    let layout = if args.fleet_ports {
+        fleet::Layout::Ports(cfg.bind)
+    } else {
+        fleet::Layout::Addresses(args.fleet_base)
+    };
+    let spool_root = match &cfg.spool {
+        Some(d) => d.clone(),
+        None => match tempfile::Builder::new().prefix("paperjam-fleet-").tempdir() {
+            Ok(d) => d.keep(),
+            Err(e) => {
+                eprintln!("paperjam: cannot make a spool folder: {e}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("paperjam: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    rt.block_on(async move {
+        let count = members.len();
+        let running = match fleet::start(members, &cfg, layout, &spool_root).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("paperjam: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        for r in &running {
+            for u in r.uris() {
+                say(&u);
+            }
+        }
+        let control = match control {
+            None => None,
+            Some((bind, port)) => {
+                let handles = running.iter().map(|r| r.printer.clone()).collect();
+                match start_control_fleet(bind, port, handles).await {
+                    Ok(c) => Some(c),
+                    Err(code) => return code,
+                }
+            }
+        };
+        say(&format!("fleet: {count} printers"));
+        eprintln!("paperjam: spool {}", spool_root.display());
+        eprintln!("paperjam: serving until Ctrl-C");
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("paperjam: shutting down {count} printers");
+        if let Some(c) = control {
+            c.shutdown().await;
+        }
+        let mut all = tokio::task::JoinSet::new();
+        for r in running {
+            all.spawn(r.shutdown(Duration::from_secs(10)));
+        }
+        while all.join_next().await.is_some() {}
+        ExitCode::SUCCESS
+    })
+}
+
+/// The fleet's control API: `/printers/N/…` for printer N.
+async fn start_control_fleet(
+    bind: IpAddr,
+    port: Option<u16>,
+    handles: Vec<server::PrinterHandle>,
+) -> Result<paperjam_sim::net::control::ControlServer, ExitCode> {
+    use paperjam_sim::net::control::{start_control_fleet, DEFAULT_CONTROL_PORT};
+    let addr = std::net::SocketAddr::new(bind, port.unwrap_or(DEFAULT_CONTROL_PORT));
+    let started = match start_control_fleet(addr, handles.clone()).await {
+        Err(e) if port.is_none() && e.kind() == std::io::ErrorKind::AddrInUse => {
+            eprintln!("paperjam: control port {DEFAULT_CONTROL_PORT} is taken; using a free one");
+            start_control_fleet(std::net::SocketAddr::new(bind, 0), handles).await
+        }
+        other => other,
+    };
+    match started {
+        Ok(c) => {
+            say(&format!("control: http://{}", c.addr));
+            Ok(c)
+        }
+        Err(e) => {
+            eprintln!("paperjam: cannot start the control API on {addr}: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
 /// LPD's port unless told: RFC 1179's 515 needs root, so 515 + 8000.
 const DEFAULT_LPD_PORT: u16 = 8515;
 /// AppSocket's port unless told: JetDirect's own.
 const DEFAULT_SOCKET_PORT: u16 = 9100;
 
-/// Start the printer; when a default LPD or AppSocket port (not one the user
-/// asked for) is taken, use a free port for it and say so.
+/// SNMP's port unless told: 161 needs root, so 161 + 8000.
+const DEFAULT_SNMP_PORT: u16 = 8161;
+
+/// Which ports are defaults (not asked for by the user), so may move.
+#[derive(Clone, Copy)]
+struct Defaults {
+    lpd: bool,
+    socket: bool,
+    snmp: bool,
+}
+
+/// Start the printer; when a default LPD, AppSocket or SNMP port (not one the
+/// user asked for) is taken, use a free port for it and say so.
 async fn start_with_fallback(
     mut cfg: ServerConfig,
-    lpd_default: bool,
-    socket_default: bool,
+    defaults: Defaults,
 ) -> Result<server::RunningServer, server::ServerError> {
-    for _ in 0..3 {
+    for _ in 0..4 {
         match server::start(cfg.clone()).await {
             Err(server::ServerError::Bind { addr, source })
-                if source.kind() == std::io::ErrorKind::AddrInUse
-                    && ((lpd_default && cfg.lpd_port == Some(addr.port()))
-                        || (socket_default && cfg.socket_port == Some(addr.port()))) =>
+                if source.kind() == std::io::ErrorKind::AddrInUse =>
             {
-                eprintln!("paperjam: port {} is taken; using a free one", addr.port());
-                if cfg.lpd_port == Some(addr.port()) {
-                    cfg.lpd_port = Some(0);
+                let port = Some(addr.port());
+                let slot = if defaults.lpd && cfg.lpd_port == port {
+                    &mut cfg.lpd_port
+                } else if defaults.socket && cfg.socket_port == port {
+                    &mut cfg.socket_port
+                } else if defaults.snmp && cfg.snmp_port == port {
+                    &mut cfg.snmp_port
                 } else {
-                    cfg.socket_port = Some(0);
-                }
+                    return Err(server::ServerError::Bind { addr, source });
+                };
+                eprintln!("paperjam: port {} is taken; using a free one", addr.port());
+                *slot = Some(0);
             }
             other => return other,
         }

@@ -3,8 +3,10 @@
 //! The suite follows the target's scheme: `ipp://`/`ipps://` the IPP suite
 //! ([`paperjam_suites::runner`]), `lpd://` the LPD suite and `socket://` the
 //! AppSocket/PJL suite ([`paperjam_suites::raw`], targets in
-//! [`paperjam_suites::raw_target`]). Every suite is graded into the same
-//! report, with the same exit statuses.
+//! [`paperjam_suites::raw_target`]), `snmp://` the SNMP suite
+//! ([`paperjam_suites::snmp`]), `dnssd:` the mDNS/DNS-SD suite
+//! ([`paperjam_suites::mdns`]). Every suite is graded into the same report,
+//! with the same exit statuses.
 
 use std::collections::VecDeque;
 use std::io::IsTerminal as _;
@@ -18,10 +20,12 @@ use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use paperjam_suites::client::{Connection, TargetUri};
 use paperjam_suites::grade::{CaseResult, Outcome};
+use paperjam_suites::mdns::{self as mdns, DnssdTarget, MdnsCase, MdnsOptions, MdnsRunner};
 use paperjam_suites::raw::{self, RawCase};
 use paperjam_suites::raw_target::{self, RawProtocol, RawRunOptions, RawTarget};
 use paperjam_suites::report::{html, junit, markdown, Report};
 use paperjam_suites::runner::{value_text, RunOptions, Runner};
+use paperjam_suites::snmp::{self, SnmpCase, SnmpOptions, SnmpRunner, SnmpTarget};
 use paperjam_suites::spec::{load_dir, Case, Level};
 
 /// Flags of `paperjam test`.
@@ -31,13 +35,19 @@ Exit status: 0 when every MUST passed (with --strict, every SHOULD too); 1 when 
 got no verdict; 2 when the runner could not run (bad target, unreachable target, suite errors).
 
 The suite follows the target: ipp:// and ipps:// the IPP suite, lpd://host[:port]/queue (port
-515) the LPD suite, socket://host[:port] (port 9100; raw:// too) the AppSocket/PJL suite.
+515) the LPD suite, socket://host[:port] (port 9100; raw:// too) the AppSocket/PJL suite,
+snmp://[community@]host[:port] (port 161) the SNMP suite; the report names an SNMP target by its
+sysDescr, and compares it with the same printer's IPP answers when --ipp names them.
+dnssd:// (the first printer on the link) or dnssd://Instance%20Name._ipp._tcp.local runs the
+mDNS/DNS-SD suite over multicast on --mdns-interface, and compares the TXT record with the
+printer's IPP answers at its SRV target.
 
 Without --allow-print no case prints paper; without --allow-changes no case changes settings,
-pauses the printer or cancels jobs. The report says which cases were skipped and why.")]
+pauses the printer or cancels jobs; without --allow-write no SNMP SetRequest is sent. The report
+says which cases were skipped and why.")]
 pub struct TestArgs {
-    /// The printer: `ipp://host[:port]/path`, `ipps://…`, `lpd://host[:port]/queue`
-    /// or `socket://host[:port]` (not needed with --list).
+    /// The printer: `ipp://host[:port]/path`, `ipps://…`, `lpd://host[:port]/queue`,
+    /// `socket://host[:port]` or `snmp://[community@]host[:port]` (not needed with --list).
     #[arg(required_unless_present = "list")]
     target: Option<String>,
     /// Which suite to run (default: the one the target speaks; ipp for --list
@@ -76,9 +86,26 @@ pub struct TestArgs {
     #[arg(long, value_name = "N")]
     jobs: Option<usize>,
     /// Time limit of one request, seconds (LPD and AppSocket: of connecting
-    /// and of the PJL INFO ID probe).
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
-    timeout: u64,
+    /// and of the PJL INFO ID probe; SNMP: of each of a request's three
+    /// attempts). Default 30, for SNMP 2.
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<u64>,
+    /// SNMP community to read with (default: the URI's, else `public`).
+    #[arg(long, value_name = "NAME")]
+    community: Option<String>,
+    /// SNMP community of SetRequests (default: the read community).
+    #[arg(long, value_name = "NAME")]
+    write_community: Option<String>,
+    /// Run SNMP cases that send SetRequests (they may change the printer's settings).
+    #[arg(long)]
+    allow_write: bool,
+    /// The same printer's IPP URI, for the SNMP suite's cross-checks (skipped without it).
+    #[arg(long, value_name = "URI")]
+    ipp: Option<String>,
+    /// The interface the mDNS suite browses on (a name such as `eth0`, or an
+    /// IPv4 address of it; default: the OS's multicast route).
+    #[arg(long, value_name = "NAME|ADDR")]
+    mdns_interface: Option<String>,
     /// List the cases (id, level, clause, title) and exit.
     #[arg(long)]
     list: bool,
@@ -93,6 +120,10 @@ enum Suite {
     Lpd,
     /// AppSocket/JetDirect and PJL (`suites/appsocket`), for socket:// targets.
     Appsocket,
+    /// SNMP v1/v2c and the Printer MIB (`suites/snmp`), for snmp:// targets.
+    Snmp,
+    /// mDNS/DNS-SD and the Bonjour printing TXT keys (`suites/mdns`), for dnssd: targets.
+    Mdns,
 }
 
 impl Suite {
@@ -102,6 +133,8 @@ impl Suite {
             Suite::Ipp => "ipp",
             Suite::Lpd => "lpd",
             Suite::Appsocket => "appsocket",
+            Suite::Snmp => "snmp",
+            Suite::Mdns => "mdns",
         }
     }
 
@@ -111,6 +144,8 @@ impl Suite {
             Suite::Ipp => "ipp:// or ipps://",
             Suite::Lpd => "lpd://",
             Suite::Appsocket => "socket://",
+            Suite::Snmp => "snmp://",
+            Suite::Mdns => "dnssd:",
         }
     }
 
@@ -120,6 +155,8 @@ impl Suite {
             Suite::Ipp => paperjam_suites::ipp_suite_dir(),
             Suite::Lpd => RawProtocol::Lpd.suite_dir(),
             Suite::Appsocket => RawProtocol::AppSocket.suite_dir(),
+            Suite::Snmp => paperjam_suites::snmp_suite_dir(),
+            Suite::Mdns => paperjam_suites::mdns_suite_dir(),
         }
     }
 }
@@ -130,13 +167,20 @@ enum Target {
     Ipp(TargetUri),
     /// `lpd://` or `socket://`.
     Raw(RawTarget),
+    /// `snmp://`.
+    Snmp(SnmpTarget),
+    /// `dnssd:`.
+    Dnssd(DnssdTarget),
 }
 
 impl Target {
-    fn uri(&self) -> &str {
+    /// The URI as reports show it (an SNMP community, a password, left out).
+    fn uri(&self) -> String {
         match self {
-            Target::Ipp(t) => &t.uri,
-            Target::Raw(t) => &t.uri,
+            Target::Ipp(t) => t.uri.clone(),
+            Target::Raw(t) => t.uri.clone(),
+            Target::Snmp(t) => t.display_uri(),
+            Target::Dnssd(t) => t.display_uri(),
         }
     }
 
@@ -148,6 +192,8 @@ impl Target {
                 RawProtocol::Lpd => Suite::Lpd,
                 RawProtocol::AppSocket => Suite::Appsocket,
             },
+            Target::Snmp(_) => Suite::Snmp,
+            Target::Dnssd(_) => Suite::Mdns,
         }
     }
 
@@ -155,6 +201,8 @@ impl Target {
         match self {
             Target::Ipp(t) => is_loopback(t),
             Target::Raw(t) => t.is_loopback(),
+            Target::Snmp(t) => t.is_loopback(),
+            Target::Dnssd(_) => false,
         }
     }
 }
@@ -165,6 +213,10 @@ enum Cases {
     Ipp(Vec<Case>),
     /// LPD or AppSocket cases.
     Raw(Vec<RawCase>),
+    /// SNMP cases.
+    Snmp(Vec<SnmpCase>),
+    /// mDNS cases.
+    Mdns(Vec<MdnsCase>),
 }
 
 /// What `--case`, `--level` and `--list` look at, in both case formats.
@@ -195,7 +247,7 @@ macro_rules! listed {
     )*};
 }
 
-listed!(Case, RawCase);
+listed!(Case, RawCase, SnmpCase, MdnsCase);
 
 /// `--level`.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -287,10 +339,22 @@ fn run_inner(args: TestArgs) -> Result<ExitCode, Fatal> {
             globs,
             level,
         )),
+        Suite::Snmp => Cases::Snmp(select(
+            snmp::load_dir(&dir).map_err(|e| Fatal(format!("cannot load the suite: {e}")))?,
+            globs,
+            level,
+        )),
+        Suite::Mdns => Cases::Mdns(select(
+            mdns::load_dir(&dir).map_err(|e| Fatal(format!("cannot load the suite: {e}")))?,
+            globs,
+            level,
+        )),
     };
     let listing = match &cases {
         Cases::Ipp(c) => list(c),
         Cases::Raw(c) => list(c),
+        Cases::Snmp(c) => list(c),
+        Cases::Mdns(c) => list(c),
     };
     if listing.is_empty() {
         return Err(Fatal(format!(
@@ -305,17 +369,12 @@ fn run_inner(args: TestArgs) -> Result<ExitCode, Fatal> {
     let Some(target) = target else {
         return Err(Fatal("no target given".into()));
     };
-    if suite != Suite::Ipp {
-        for (given, flag) in [
-            (args.allow_changes, "--allow-changes"),
-            (args.page_budget.is_some(), "--page-budget"),
-        ] {
-            if given {
-                eprintln!(
-                    "paperjam: warning: {flag} has no effect on the {} suite",
-                    suite.name()
-                );
-            }
+    for (given, flag) in ignored_flags(&args, suite) {
+        if given {
+            eprintln!(
+                "paperjam: warning: {flag} has no effect on the {} suite",
+                suite.name()
+            );
         }
     }
     let mut formats: Vec<Format> = Vec::new();
@@ -335,7 +394,7 @@ fn run_inner(args: TestArgs) -> Result<ExitCode, Fatal> {
         allow_print: args.allow_print,
         allow_changes: args.allow_changes,
         page_budget: args.page_budget,
-        timeout: Duration::from_secs(args.timeout.max(1)),
+        timeout: Duration::from_secs(args.timeout.unwrap_or(30).max(1)),
         documents: paperjam_suites::documents_dir(),
         user: "paperjam".into(),
     };
@@ -344,10 +403,15 @@ fn run_inner(args: TestArgs) -> Result<ExitCode, Fatal> {
         .enable_all()
         .build()
         .map_err(|e| Fatal(format!("cannot start the async runtime: {e}")))?;
-    let uri = target.uri().to_string();
+    let uri = target.uri();
     let (results, description, features_error) = match (target, cases) {
         (Target::Ipp(t), Cases::Ipp(c)) => rt.block_on(run_cases(t, opts, c, jobs))?,
         (Target::Raw(t), Cases::Raw(c)) => rt.block_on(run_raw_cases(&t, &opts, c, jobs))?,
+        (Target::Dnssd(t), Cases::Mdns(c)) => rt.block_on(run_mdns_cases(t, &args, c))?,
+        (Target::Snmp(t), Cases::Snmp(c)) => {
+            let o = snmp_options(&args, &t)?;
+            rt.block_on(run_snmp_cases(&t, o, c, jobs))?
+        }
         // `pick_suite` matched the suite to the target.
         _ => return Err(Fatal(format!("the suite does not fit {uri}"))),
     };
@@ -371,13 +435,18 @@ fn run_inner(args: TestArgs) -> Result<ExitCode, Fatal> {
         println!("wrote {}", p.display());
     }
     if let Some(e) = features_error {
+        // An SNMP agent that answers nothing cannot be graded, whatever the
+        // one case that grades answering says.
+        if matches!(suite, Suite::Snmp | Suite::Mdns) {
+            return Err(Fatal(format!("could not grade {uri}: {e}")));
+        }
         let graded = report
             .cases
             .iter()
             .any(|c| !matches!(c.outcome, Outcome::Error | Outcome::Skip));
         if !graded {
             return Err(Fatal(format!(
-                "could not grade {uri}: Get-Printer-Attributes at start failed ({e}) and no case got a verdict"
+                "could not grade {uri}: {e} and no case got a verdict"
             )));
         }
     }
@@ -396,6 +465,62 @@ fn run_inner(args: TestArgs) -> Result<ExitCode, Fatal> {
         );
         Ok(ExitCode::from(1))
     }
+}
+
+/// The flags given that the suite does not use, with their names.
+fn ignored_flags(args: &TestArgs, suite: Suite) -> Vec<(bool, &'static str)> {
+    let snmp = [
+        (args.community.is_some(), "--community"),
+        (args.write_community.is_some(), "--write-community"),
+        (args.allow_write, "--allow-write"),
+        (args.ipp.is_some(), "--ipp"),
+    ];
+    let ipp = [
+        (args.allow_changes, "--allow-changes"),
+        (args.page_budget.is_some(), "--page-budget"),
+    ];
+    let mdns = [(args.mdns_interface.is_some(), "--mdns-interface")];
+    let mut v: Vec<(bool, &'static str)> = match suite {
+        Suite::Ipp => snmp.to_vec(),
+        Suite::Lpd | Suite::Appsocket => snmp.into_iter().chain(ipp).collect(),
+        Suite::Snmp => ipp
+            .into_iter()
+            .chain([(args.allow_print, "--allow-print")])
+            .collect(),
+        Suite::Mdns => snmp
+            .into_iter()
+            .chain(ipp)
+            .chain([(args.allow_print, "--allow-print")])
+            .collect(),
+    };
+    if suite != Suite::Mdns {
+        v.extend(mdns);
+    }
+    v
+}
+
+/// The SNMP suite's options from the flags: the community of `--community`,
+/// else the URI's, else `public`; 2 s a request unless `--timeout`.
+fn snmp_options(args: &TestArgs, t: &SnmpTarget) -> Result<SnmpOptions, Fatal> {
+    let community = args
+        .community
+        .clone()
+        .or_else(|| t.community.clone())
+        .unwrap_or_else(|| snmp::target::DEFAULT_COMMUNITY.to_string());
+    let mut o = SnmpOptions::new(&community);
+    if let Some(w) = &args.write_community {
+        o.write_community.clone_from(w);
+    }
+    o.allow_write = args.allow_write;
+    if let Some(secs) = args.timeout {
+        o.timeout = Duration::from_secs(secs.max(1));
+        o.ipp_timeout = o.timeout;
+    }
+    if let Some(ipp) = &args.ipp {
+        let u = TargetUri::parse(ipp).map_err(|e| Fatal(format!("--ipp: {e}")))?;
+        o.ipp = Some(u);
+    }
+    Ok(o)
 }
 
 /// Whether a case at `level` decides the exit status.
@@ -491,9 +616,12 @@ fn parse_target(s: &str) -> Result<Target, Fatal> {
     match scheme.as_str() {
         "ipp" | "ipps" => TargetUri::parse(s).map(Target::Ipp).map_err(Fatal::from),
         "lpd" | "socket" | "raw" => RawTarget::parse(s).map(Target::Raw).map_err(Fatal::from),
+        "snmp" => SnmpTarget::parse(s).map(Target::Snmp).map_err(Fatal::from),
+        _ if s.to_ascii_lowercase().starts_with("dnssd:") => {
+            DnssdTarget::parse(s).map(Target::Dnssd).map_err(Fatal::from)
+        }
         _ => Err(Fatal(format!(
-            "cannot test '{s}': paperjam test takes ipp://, ipps://, lpd:// or socket:// targets; \
-             snmp and other targets come with their protocols"
+            "cannot test '{s}': paperjam test takes ipp://, ipps://, lpd://, socket:// or snmp:// targets, or dnssd: (mDNS)"
         ))),
     }
 }
@@ -530,7 +658,10 @@ async fn run_cases(
         }
         Err(e) => {
             eprintln!("paperjam: warning: Get-Printer-Attributes at start failed: {e}");
-            (String::new(), Some(e.to_string()))
+            (
+                String::new(),
+                Some(format!("Get-Printer-Attributes at start failed ({e})")),
+            )
         }
     };
     let n = cases.len();
@@ -593,6 +724,66 @@ async fn run_raw_cases(
     let results = raw_target::run_cases(cases, addr, &raw_opts, |r| progress.case_done(r)).await;
     progress.finish();
     Ok((results?, description, None))
+}
+
+/// Run SNMP `cases` with `jobs` at once; returns the results, the agent's
+/// sysDescr, and, when it answered no probe, why.
+async fn run_snmp_cases(
+    target: &SnmpTarget,
+    opts: SnmpOptions,
+    cases: Vec<SnmpCase>,
+    jobs: usize,
+) -> Result<(Vec<CaseResult>, String, Option<String>), Fatal> {
+    let runner = SnmpRunner::new(target, opts)
+        .await
+        .map_err(|e| Fatal(format!("cannot reach {}: {e}", target.display_uri())))?;
+    let probe = runner.probe();
+    let silent = probe.v1.is_none() && probe.v2c.is_none();
+    let unanswered = silent.then(|| {
+        let why = format!(
+            "the agent answered no Get of sysDescr.0 (SNMPv2c or SNMPv1, community \"{}\")",
+            runner.options().community
+        );
+        eprintln!("paperjam: warning: {why}");
+        why
+    });
+    let description = runner.description();
+    let progress = Progress::new(cases.len());
+    let results = snmp::run_cases(Arc::new(runner), cases, jobs, |r| progress.case_done(r)).await;
+    progress.finish();
+    Ok((results, description, unanswered))
+}
+
+/// Run mDNS `cases` one after another over multicast on `--mdns-interface`;
+/// returns the results, what the browse found, and, when it found no
+/// printer, why nothing could be graded.
+async fn run_mdns_cases(
+    target: DnssdTarget,
+    args: &TestArgs,
+    cases: Vec<MdnsCase>,
+) -> Result<(Vec<CaseResult>, String, Option<String>), Fatal> {
+    let link = mdns::UdpLinkConfig {
+        interface: args.mdns_interface.as_deref().map(mdns::Interface::parse),
+        ..mdns::UdpLinkConfig::default()
+    };
+    let mut opts = MdnsOptions::default();
+    if let Some(secs) = args.timeout {
+        opts.timeout = Duration::from_secs(secs.max(1));
+    }
+    let uri = target.display_uri();
+    let runner = MdnsRunner::new(target, mdns::Source::Network(link), opts)
+        .await
+        .map_err(|e| Fatal(format!("cannot browse for {uri}: {e}")))?;
+    let description = runner.description();
+    let unfound = runner.discovery().resolved().next().is_none().then(|| {
+        let why = format!("no printer answered the browse ({description})");
+        eprintln!("paperjam: warning: {why}");
+        why
+    });
+    let progress = Progress::new(cases.len());
+    let results = mdns::run_cases(Arc::new(runner), cases, |r| progress.case_done(r)).await;
+    progress.finish();
+    Ok((results, description, unfound))
 }
 
 /// A progress bar on a terminal, one line per case otherwise (stderr).
@@ -683,17 +874,34 @@ mod tests {
         assert_eq!(suite("socket://host:9100"), Some(Suite::Appsocket));
         assert_eq!(suite("socket://host"), Some(Suite::Appsocket));
         assert_eq!(suite("raw://host:9100"), Some(Suite::Appsocket));
-        for bad in ["snmp://host", "nothing"] {
+        assert_eq!(suite("snmp://127.0.0.1:8161"), Some(Suite::Snmp));
+        assert_eq!(suite("SNMP://private@printer.local"), Some(Suite::Snmp));
+        assert_eq!(suite("dnssd://"), Some(Suite::Mdns));
+        assert_eq!(suite("dnssd:"), Some(Suite::Mdns));
+        assert_eq!(
+            suite("DNSSD://Fake%20Printer._ipp._tcp.local"),
+            Some(Suite::Mdns)
+        );
+        assert!(parse_target("dnssd://Printer").is_err());
+        for bad in ["mdns://host", "nothing"] {
             match parse_target(bad) {
-                Err(Fatal(m)) => assert!(m.contains("come with their protocols"), "{m}"),
+                Err(Fatal(m)) => assert!(m.contains("snmp:// targets"), "{m}"),
                 Ok(_) => panic!("{bad} accepted"),
             }
         }
+        // The community stays out of the report.
+        let t = parse_target("snmp://secret@127.0.0.1:8161").ok();
+        assert_eq!(
+            t.as_ref().map(Target::uri).as_deref(),
+            Some("snmp://127.0.0.1:8161")
+        );
+        assert!(t.as_ref().is_some_and(Target::is_loopback));
         // A raw target with a mistake says what it is.
         for (bad, why) in [
             ("lpd://host", "names its queue"),
             ("socket://host:9100/x", "no path"),
             ("lpd://host:0/lp", "bad port"),
+            ("snmp://host/context", "no path"),
         ] {
             match parse_target(bad) {
                 Err(Fatal(m)) => assert!(m.contains(why), "{bad}: {m}"),
@@ -725,16 +933,21 @@ mod tests {
         assert_eq!(pick(None, Some(&sock)), Some(Suite::Appsocket));
         let ipp = t("ipp://127.0.0.1/ipp/print");
         assert_eq!(pick(None, Some(&ipp)), Some(Suite::Ipp));
+        let agent = t("snmp://127.0.0.1:8161");
+        assert_eq!(pick(None, Some(&agent)), Some(Suite::Snmp));
+        assert_eq!(pick(Some(Suite::Snmp), Some(&agent)), Some(Suite::Snmp));
         for (given, target) in [
             (Suite::Ipp, &lpd),
             (Suite::Appsocket, &lpd),
             (Suite::Lpd, &sock),
             (Suite::Lpd, &ipp),
+            (Suite::Snmp, &ipp),
+            (Suite::Ipp, &agent),
         ] {
             match pick_suite(Some(given), Some(target)) {
                 Err(Fatal(m)) => {
                     assert!(m.contains(&format!("--suite {}", given.name())), "{m}");
-                    assert!(m.contains(target.uri()), "{m}");
+                    assert!(m.contains(&target.uri()), "{m}");
                 }
                 Ok(s) => panic!(
                     "--suite {} accepted for {}: {s:?}",
@@ -763,6 +976,77 @@ mod tests {
         assert!(some.iter().all(|c| c.id.starts_with("lpd/rfc1179/5.2/")));
         assert!(some.len() >= 2 && some.len() < n);
         assert_eq!(some.len(), in_5_2);
+    }
+
+    #[test]
+    fn snmp_cases_list_and_flags() {
+        let cases = snmp::load_dir(&Suite::Snmp.dir()).unwrap_or_else(|e| panic!("{e}"));
+        let listing = list(&cases);
+        assert!(listing.contains("snmp/rfc3416/4.2.1/get-answered"));
+        let some = select(cases, &["snmp/rfc3416/*".to_string()], Some(Level::Must));
+        assert!(!some.is_empty());
+        assert!(some
+            .iter()
+            .all(|c| c.id.starts_with("snmp/rfc3416/") && c.level == Level::Must));
+        use clap::Parser as _;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            test: TestArgs,
+        }
+        let args = |a: &[&str]| {
+            Cli::try_parse_from(std::iter::once("test").chain(a.iter().copied()))
+                .unwrap_or_else(|e| panic!("{e}"))
+                .test
+        };
+        let a = args(&[
+            "snmp://uri-community@127.0.0.1:8161",
+            "--allow-write",
+            "--ipp",
+            "ipp://127.0.0.1:8631/ipp/print",
+        ]);
+        let Some(Target::Snmp(t)) = a.target.as_deref().and_then(|s| parse_target(s).ok()) else {
+            panic!("not an snmp target");
+        };
+        let o = snmp_options(&a, &t).unwrap_or_else(|Fatal(m)| panic!("{m}"));
+        assert_eq!(
+            (o.community.as_str(), o.write_community.as_str()),
+            ("uri-community", "uri-community")
+        );
+        assert!(o.allow_write && o.ipp.is_some());
+        assert_eq!(o.timeout, Duration::from_secs(2));
+        let a = args(&[
+            "snmp://127.0.0.1",
+            "--community",
+            "c",
+            "--write-community",
+            "w",
+            "--timeout",
+            "5",
+        ]);
+        let o = snmp_options(&a, &t).unwrap_or_else(|Fatal(m)| panic!("{m}"));
+        assert_eq!(
+            (o.community.as_str(), o.write_community.as_str()),
+            ("c", "w")
+        );
+        assert_eq!(
+            (o.timeout, o.allow_write, o.ipp.is_none()),
+            (Duration::from_secs(5), false, true)
+        );
+        let a = args(&["snmp://127.0.0.1", "--ipp", "nonsense"]);
+        assert!(snmp_options(&a, &t).is_err());
+        // Flags for other suites are named.
+        let a = args(&["snmp://127.0.0.1", "--allow-print", "--allow-changes"]);
+        let ignored: Vec<&str> = ignored_flags(&a, Suite::Snmp)
+            .into_iter()
+            .filter(|(given, _)| *given)
+            .map(|(_, f)| f)
+            .collect();
+        assert_eq!(ignored, ["--allow-changes", "--allow-print"]);
+        let a = args(&["ipp://127.0.0.1/ipp/print", "--allow-write"]);
+        assert!(ignored_flags(&a, Suite::Ipp)
+            .iter()
+            .any(|(g, f)| *g && *f == "--allow-write"));
     }
 
     #[test]

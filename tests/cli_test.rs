@@ -173,9 +173,125 @@ fn unreachable_target_exits_2() {
 
 #[test]
 fn other_schemes_exit_2() {
-    let o = paperjam(&["test", "snmp://127.0.0.1"]);
+    let o = paperjam(&["test", "ftp://127.0.0.1"]);
     assert_eq!(o.status.code(), Some(2), "{}", explain(&o));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("come with their protocols"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("snmp:// targets"));
+}
+
+/// An SNMP port where nothing answers: the report is written (the case that
+/// grades answering fails, every other one is skipped with its reason) and
+/// the exit status says the target could not be graded.
+#[test]
+fn a_silent_snmp_agent_exits_2() {
+    // A closed UDP port: bind, note the port, close.
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let target = format!("snmp://127.0.0.1:{port}");
+    let dir = out.path().to_string_lossy().into_owned();
+    let o = paperjam(&["test", &target, "--timeout", "1", "--out", &dir]);
+    assert_eq!(o.status.code(), Some(2), "{}", explain(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("answered no Get of sysDescr.0"),
+        "{}",
+        explain(&o)
+    );
+    let report =
+        Report::from_json(&read(&out.path().join("report.json"))).unwrap_or_else(|e| panic!("{e}"));
+    let answered = report
+        .cases
+        .iter()
+        .find(|c| c.id == "snmp/rfc3416/4.2.1/get-answered")
+        .map(|c| c.outcome.as_str());
+    assert_eq!(answered, Some("fail"));
+    assert!(report
+        .cases
+        .iter()
+        .filter(|c| c.id != "snmp/rfc3416/4.2.1/get-answered")
+        .all(|c| c.outcome.as_str() == "skip" && !c.reason.is_empty()));
+}
+
+/// `paperjam serve` with SNMP, graded by `paperjam test snmp://…` with the
+/// IPP cross-checks and the writing cases: every case passes, and the report
+/// names the printer by its sysDescr.
+#[test]
+fn snmp_suite_end_to_end() {
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--ipp-port",
+            "0",
+            "--no-tls",
+            "--speed",
+            "instant",
+            "--snmp-port",
+            "0",
+            "--lpd-port",
+            "0",
+            "--socket-port",
+            "0",
+            "--control-port",
+            "0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start paperjam serve: {e}"));
+    let stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+    let mut lines = BufReader::new(stdout).lines();
+    let (mut ipp, mut snmp) = (None, None);
+    for _ in 0..10 {
+        let Some(Ok(line)) = lines.next() else { break };
+        if line.starts_with("ipp://") {
+            ipp = Some(line.trim().to_string());
+        } else if line.starts_with("snmp://") {
+            snmp = Some(line.trim().to_string());
+        }
+        if ipp.is_some() && snmp.is_some() {
+            break;
+        }
+    }
+    let (Some(ipp), Some(snmp)) = (ipp, snmp) else {
+        let _ = child.kill();
+        panic!("serve printed no ipp:// and snmp:// URIs");
+    };
+    let out = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let dir = out.path().to_string_lossy().into_owned();
+    let o = paperjam(&[
+        "test",
+        &snmp,
+        "--ipp",
+        &ipp,
+        "--allow-write",
+        "--write-community",
+        "private",
+        "--timeout",
+        "1",
+        "--out",
+        &dir,
+    ]);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(o.status.code(), Some(0), "{}", explain(&o));
+    let report =
+        Report::from_json(&read(&out.path().join("report.json"))).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        report
+            .target_description
+            .starts_with("paperjam Office Laser"),
+        "{}",
+        report.target_description
+    );
+    assert!(report.cases.len() >= 25);
+    let not_passed: Vec<String> = report
+        .cases
+        .iter()
+        .filter(|c| c.outcome.as_str() != "pass")
+        .map(|c| format!("{}: {}", c.id, c.reason))
+        .collect();
+    assert!(not_passed.is_empty(), "{not_passed:#?}");
 }
 
 /// `paperjam serve` with a control API, and `paperjam fault` driving it.

@@ -1,8 +1,9 @@
 //! Known real-world misbehaviour: when a case fails the way a printer in the
 //! field is known to fail, the report names that printer and the public
 //! report. The knowledge comes from the virtual printer's quirk catalog
-//! (`paperjam_sim::fault::quirk`), whose every entry lists the cases that flag
-//! it — checked by the detection-matrix test.
+//! (`paperjam_sim::fault::quirk`: IPP, LPD, AppSocket and SNMP quirks), whose
+//! every entry lists the cases that flag it — checked by the detection-matrix
+//! test.
 
 use serde::{Deserialize, Serialize};
 
@@ -36,21 +37,47 @@ pub fn for_case(id: &str) -> Vec<KnownMisbehaviour> {
 }
 
 /// The known misbehaviours a failed case matches: those whose cases include
-/// it, and whose telltale finding ([`QuirkKind::telltale`]), if any, it has.
+/// it, and whose telltale finding, if they have one, it has.
 pub fn for_result(r: &crate::grade::CaseResult) -> Vec<KnownMisbehaviour> {
-    let telltales: std::collections::BTreeMap<&str, Option<&str>> = QuirkKind::ALL
-        .iter()
-        .map(|k| (k.name(), k.telltale()))
-        .collect();
+    let kinds: std::collections::BTreeMap<&str, QuirkKind> =
+        QuirkKind::ALL.iter().map(|k| (k.name(), *k)).collect();
     for_case(&r.id)
         .into_iter()
         .filter(
-            |m| match telltales.get(m.quirk.as_str()).copied().flatten() {
-                Some(check) => r.findings.iter().any(|f| f.check == check),
+            |m| match kinds.get(m.quirk.as_str()).copied().and_then(telltale) {
+                Some(left) => r.findings.iter().any(left),
                 None => true,
             },
         )
         .collect()
+}
+
+/// A test of one finding.
+type FindingTest = Box<dyn Fn(&crate::grade::Finding) -> bool>;
+
+/// The finding quirk `k` is known by, if it must have one: the catalog's
+/// telltale check ([`QuirkKind::telltale`]); for SNMP quirks that share a
+/// case (`snmp/rfc3805/supplies-level` flags both a Gauge32 level and an
+/// out-of-range one), the kind of finding each leaves.
+fn telltale(k: QuirkKind) -> Option<FindingTest> {
+    if let Some(check) = k.telltale() {
+        return Some(Box::new(move |f| f.check == check));
+    }
+    match k {
+        // A value of the wrong ASN.1 type: `<object> type`.
+        QuirkKind::SnmpWrongTypes => Some(Box::new(|f| f.check.ends_with(" type"))),
+        // A level of the right type out of its range.
+        QuirkKind::SnmpNegativeSupplyLevels => {
+            Some(Box::new(|f| f.check == "prtMarkerSuppliesLevel value"))
+        }
+        // Flooding sends the same answer several times at once; a responder
+        // that merely rate-limits at less than a second (avahi: 500 ms) is
+        // another misbehaviour.
+        QuirkKind::MdnsFlood => Some(Box::new(|f| {
+            f.check == "multicast interval" && f.actual.contains("twice within 0 ms")
+        })),
+        _ => None,
+    }
 }
 
 /// One line per misbehaviour, for text renderings.
@@ -148,6 +175,45 @@ mod tests {
         assert!(
             refused.iter().all(|m| m.quirk != "lpd-slow-ack"),
             "{refused:?}"
+        );
+    }
+
+    #[test]
+    fn snmp_quirks_sharing_a_case_are_told_apart() {
+        use crate::grade::{CaseResult, Finding, Outcome};
+        use crate::spec::Level;
+        let id = "snmp/rfc3805/supplies-level";
+        let failed = |check: &str| CaseResult {
+            id: id.into(),
+            level: Level::Must,
+            clause: "RFC 3805 §4".into(),
+            title: "t".into(),
+            requirement: "r".into(),
+            outcome: Outcome::Fail,
+            reason: String::new(),
+            findings: vec![Finding {
+                step: 1,
+                check: check.into(),
+                expected: "e".into(),
+                actual: "a".into(),
+            }],
+            evidence: Vec::new(),
+            elapsed_ms: 0,
+        };
+        let names = |check: &str| -> Vec<String> {
+            for_result(&failed(check))
+                .into_iter()
+                .map(|m| m.quirk)
+                .collect()
+        };
+        assert_eq!(names("prtMarkerSuppliesLevel type"), ["snmp-wrong-types"]);
+        assert_eq!(
+            names("prtMarkerSuppliesLevel value"),
+            ["snmp-negative-supply-levels"]
+        );
+        assert_eq!(
+            for_case("snmp/rfc3416/4.2.1/get-answered")[0].quirk,
+            "snmp-silent"
         );
     }
 }

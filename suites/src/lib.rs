@@ -8,18 +8,23 @@
 //! - [`runner`]: runs cases, checks answers, keeps the evidence;
 //! - [`raw`]: raw-TCP cases for LPD and AppSocket/PJL (`suites/lpd/`, `suites/appsocket/`);
 //! - [`raw_target`]: `lpd://` and `socket://` targets, the PJL `INFO ID` probe, raw cases run by workers;
+//! - [`snmp`]: the SNMP suite (`suites/snmp/`): `snmp://` targets, a UDP manager, cases, checks and IPP cross-checks;
+//! - [`mdns`]: the mDNS/DNS-SD suite (`suites/mdns/`): `dnssd:` targets, a browser over multicast UDP or an in-memory link, cases and IPP cross-checks;
 //! - [`grade`]: outcomes, findings, evidence;
 //! - [`known`]: failures that match misbehaviour seen on real printers;
 //! - [`report`]: the versioned JSON report and its summaries.
 
 pub mod attrs;
 pub mod client;
+pub mod cross_check;
 pub mod grade;
 pub mod known;
+pub mod mdns;
 pub mod raw;
 pub mod raw_target;
 pub mod report;
 pub mod runner;
+pub mod snmp;
 pub mod spec;
 
 /// The folder of the IPP suite in this repository.
@@ -37,7 +42,17 @@ pub fn appsocket_suite_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("appsocket")
 }
 
+/// The folder of the SNMP suite in this repository.
+pub fn snmp_suite_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snmp")
+}
+
 /// The folder of test documents in this repository.
 pub fn documents_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/documents")
+}
+
+/// The folder of the mDNS/DNS-SD suite in this repository.
+pub fn mdns_suite_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("mdns")
 }

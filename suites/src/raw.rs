@@ -30,7 +30,7 @@
 //! runs on fresh TCP connections of its own.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -48,40 +48,7 @@ const SILENCE: Duration = Duration::from_secs(2);
 const TEXT_CAP: Duration = Duration::from_secs(15);
 
 /// Why a raw suite file could not be loaded.
-#[derive(Debug, thiserror::Error)]
-pub enum RawError {
-    /// Reading failed.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// The file or folder.
-        path: PathBuf,
-        /// What the OS said.
-        source: std::io::Error,
-    },
-    /// The TOML is malformed or has an unknown key (the message names the line).
-    #[error("{path}: {source}")]
-    Toml {
-        /// The file.
-        path: PathBuf,
-        /// The parser's error.
-        source: Box<toml::de::Error>,
-    },
-    /// A field holds a value that is not valid.
-    #[error("{path}: case {case}: {field}: {message}")]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// The case id.
-        case: String,
-        /// The field, e.g. `step 3 send`.
-        field: String,
-        /// What is wrong.
-        message: String,
-    },
-    /// Two cases share an id.
-    #[error("case id {0} appears twice")]
-    DuplicateId(String),
-}
+pub type RawError = crate::spec::CaseFileError;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

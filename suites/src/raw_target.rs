@@ -243,7 +243,7 @@ impl RawTarget {
 }
 
 /// `host[:port]` or `[v6][:port]`.
-fn split_authority(authority: &str) -> Result<(String, Option<u16>), &'static str> {
+pub(crate) fn split_authority(authority: &str) -> Result<(String, Option<u16>), &'static str> {
     let port = |p: &str| match p.parse::<u16>() {
         Ok(0) | Err(_) => Err("bad port"),
         Ok(n) => Ok(n),
@@ -263,7 +263,7 @@ fn split_authority(authority: &str) -> Result<(String, Option<u16>), &'static st
 }
 
 /// Decode `%XX` escapes; the result must be UTF-8.
-fn percent_decode(s: &str) -> Result<String, &'static str> {
+pub(crate) fn percent_decode(s: &str) -> Result<String, &'static str> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;

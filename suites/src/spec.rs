@@ -408,6 +408,42 @@ pub struct Condition {
     pub regex: String,
 }
 
+/// Why a suite file of the raw-TCP, SNMP or mDNS format could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseFileError {
+    /// Reading failed.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file or folder.
+        path: PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or has an unknown key (the message names the line).
+    #[error("{path}: {source}")]
+    Toml {
+        /// The file.
+        path: PathBuf,
+        /// The parser's error.
+        source: Box<toml::de::Error>,
+    },
+    /// A field holds a value that is not valid.
+    #[error("{path}: case {case}: {field}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The case id.
+        case: String,
+        /// The field, e.g. `step 3 send`.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Two cases share an id.
+    #[error("case id {0} appears twice")]
+    DuplicateId(String),
+}
+
 /// Every `*.toml` file under `dir`, at any depth, sorted; a folder that
 /// cannot be read is returned with the OS error.
 pub fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, (PathBuf, std::io::Error)> {

@@ -3,7 +3,10 @@
 //! virtual printer with that one fault and record which cases flag it: the
 //! IPP suite for IPP quirks, events and toxics, the LPD or AppSocket suite
 //! for the quirks of those protocols (on a printer that prints in real time,
-//! so a job just sent is still in the queue).
+//! so a job just sent is still in the queue), the SNMP suite for SNMP quirks
+//! (on the real clock: datagrams and their timeouts), the mDNS suite for
+//! mDNS quirks (the printer's responder over an in-memory link, on a
+//! simulated clock).
 //!
 //! The test fails when a quirk or an event is flagged by no case, when a quirk
 //! is not flagged by the cases its catalog entry promises
@@ -13,7 +16,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod mdns_printer;
 mod raw_printer;
+mod snmp_printer;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -28,8 +33,10 @@ use paperjam_sim::net::{server, ServerConfig, TlsSource};
 use paperjam_sim::profile::Profile;
 use paperjam_suites::client::TargetUri;
 use paperjam_suites::grade::Outcome;
+use paperjam_suites::mdns::MdnsCase;
 use paperjam_suites::raw::RawCase;
 use paperjam_suites::runner::{RunOptions, Runner};
+use paperjam_suites::snmp::SnmpCase;
 use paperjam_suites::spec::{load_dir, Case};
 
 /// The cases a run flagged, with their outcomes.
@@ -143,6 +150,8 @@ struct Suites {
     ipp: Vec<Case>,
     lpd: Vec<RawCase>,
     appsocket: Vec<RawCase>,
+    snmp: Vec<SnmpCase>,
+    mdns: Vec<MdnsCase>,
 }
 
 /// The printer's configuration with `injection`.
@@ -198,25 +207,52 @@ async fn flagged_by_raw(injection: &Injection, suite: QuirkProtocol, cases: &[Ra
         .collect()
 }
 
+/// Run the SNMP suite against a printer with `injection` (SNMP and IPP, for
+/// the cross-checks), one case after another.
+async fn flagged_by_snmp(injection: &Injection, cases: &[SnmpCase]) -> Flagged {
+    snmp_printer::run_snmp_suite(config(injection), cases)
+        .await
+        .into_iter()
+        .filter(|r| matches!(r.outcome, Outcome::Fail | Outcome::Warn | Outcome::Error))
+        .map(|r| (r.id, r.outcome))
+        .collect()
+}
+
+/// Run the mDNS suite against a printer with `injection`: its responder
+/// over the in-memory link on a simulated clock, IPP for the cross-checks.
+async fn flagged_by_mdns(injection: &Injection, cases: &[MdnsCase]) -> Flagged {
+    mdns_printer::run_mdns_suite(config(injection), cases)
+        .await
+        .into_iter()
+        .filter(|r| matches!(r.outcome, Outcome::Fail | Outcome::Warn | Outcome::Error))
+        .map(|r| (r.id, r.outcome))
+        .collect()
+}
+
 /// One run of the matrix: a printer with `injection`, graded by `suite`.
 async fn run_one(injection: &Injection, suite: QuirkProtocol, suites: &Suites) -> Flagged {
     match suite {
         QuirkProtocol::Ipp => flagged_by(injection, &suites.ipp).await,
         QuirkProtocol::Lpd => flagged_by_raw(injection, suite, &suites.lpd).await,
         QuirkProtocol::AppSocket => flagged_by_raw(injection, suite, &suites.appsocket).await,
+        QuirkProtocol::Snmp => flagged_by_snmp(injection, &suites.snmp).await,
+        QuirkProtocol::Mdns => flagged_by_mdns(injection, &suites.mdns).await,
     }
 }
 
 /// The clean printer, once per suite, comes first.
-const CLEAN_RUNS: [QuirkProtocol; 3] = [
+const CLEAN_RUNS: [QuirkProtocol; 5] = [
     QuirkProtocol::Ipp,
     QuirkProtocol::Lpd,
     QuirkProtocol::AppSocket,
+    QuirkProtocol::Snmp,
+    QuirkProtocol::Mdns,
 ];
 
 /// Run the clean printer under every suite, then `rows`, on two threads.
 /// IPP runs get a paused-clock runtime (repeat delays and timeouts then cost
-/// no wall time); raw-TCP runs the real clock, as they print in real time.
+/// no wall time); raw-TCP and SNMP runs the real clock (they print in real
+/// time, or wait on datagrams).
 fn run_all(rows: &[Row], suites: &Suites) -> Vec<Flagged> {
     let mut jobs: Vec<(Injection, QuirkProtocol)> =
         CLEAN_RUNS.iter().map(|s| (Injection::Clean, *s)).collect();
@@ -346,6 +382,8 @@ fn every_quirk_and_event_is_flagged_and_the_clean_printer_is_not() {
         ipp: load_dir(&paperjam_suites::ipp_suite_dir()).unwrap(),
         lpd: raw_printer::raw_cases(QuirkProtocol::Lpd),
         appsocket: raw_printer::raw_cases(QuirkProtocol::AppSocket),
+        snmp: snmp_printer::snmp_cases(),
+        mdns: mdns_printer::mdns_cases(),
     };
     let rows = rows();
     let results = run_all(&rows, &suites);

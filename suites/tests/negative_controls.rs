@@ -3,12 +3,14 @@
 //! the cases the quirk names (`QuirkKind::flagged_by`), and flag nothing
 //! unrelated. A grader that passes a broken printer, or blames the wrong
 //! clause, is caught here. Each run prints the cases that flagged the quirk
-//! (`QUIRK flagged by [...]`): the detection matrix. LPD and AppSocket
-//! quirks are run against their own protocol's suite.
+//! (`QUIRK flagged by [...]`): the detection matrix. LPD, AppSocket,
+//! SNMP and mDNS quirks are run against their own protocol's suite.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod mdns_printer;
 mod raw_printer;
+mod snmp_printer;
 
 use std::sync::Arc;
 
@@ -52,6 +54,12 @@ async fn run_suite_with(
 ) -> Vec<CaseResult> {
     match protocol {
         QuirkProtocol::Ipp => run_with(quirks, schedule).await,
+        QuirkProtocol::Snmp => {
+            snmp_printer::run_snmp_suite(config(quirks), &snmp_printer::snmp_cases()).await
+        }
+        QuirkProtocol::Mdns => {
+            mdns_printer::run_mdns_suite(config(quirks), &mdns_printer::mdns_cases()).await
+        }
         _ => {
             let cases = raw_printer::raw_cases(protocol);
             let at_once = schedule != Schedule::Sequential;
@@ -235,6 +243,37 @@ fn control(kind: QuirkKind) -> Control {
             f.check == "answer text" || f.check == "connection"
         }),
         QuirkKind::PjlSilent => plain("pjl-silent", |f| f.check == "answer text"),
+        // SNMP: the probes go unanswered, so only the case that grades
+        // answering runs (the others are skipped, with the reason).
+        QuirkKind::SnmpSilent => plain("snmp-silent", |f| f.check == "response"),
+        // noSuchName where an exception belongs.
+        QuirkKind::SnmpV1ErrorsInV2c => {
+            plain("snmp-v1-errors-in-v2c", |f| f.check == "error-status")
+        }
+        // Every GetNext and GetBulk, walks and cross-checks included.
+        QuirkKind::SnmpWalkOutOfOrder => plain("snmp-walk-out-of-order", |f| {
+            f.check == "lexicographic order"
+        }),
+        QuirkKind::SnmpWrongTypes => plain("snmp-wrong-types", |f| f.check.ends_with(" type")),
+        QuirkKind::SnmpNegativeSupplyLevels => plain("snmp-negative-supply-levels", |f| {
+            f.check == "prtMarkerSuppliesLevel value"
+        }),
+        QuirkKind::SnmpStaleStatus => plain("snmp-stale-status", |f| {
+            f.check == "hrPrinterStatus vs printer-state"
+        }),
+        // mDNS: the suite runs against the printer's responder over the
+        // in-memory link; IPP cross-checks that cannot be made are skipped.
+        QuirkKind::MdnsWrongTtl => plain("mdns-wrong-ttl", |f| f.check.starts_with("TTL of ")),
+        QuirkKind::MdnsNoGoodbye => plain("mdns-no-goodbye", |f| f.check == "goodbye"),
+        QuirkKind::MdnsMissingTxtKeys => plain("mdns-missing-txt-keys", |f| {
+            f.check.starts_with("TXT keys of ")
+        }),
+        QuirkKind::MdnsTxtContradictsIpp => plain("mdns-txt-contradicts-ipp", |f| {
+            f.check == "pdl vs document-format-supported"
+        }),
+        QuirkKind::MdnsWrongPort => plain("mdns-wrong-port", |f| f.check == "connection"),
+        QuirkKind::MdnsFlood => plain("mdns-flood", |f| f.check == "multicast interval"),
+        QuirkKind::MdnsNoDefend => plain("mdns-no-defend", |f| f.check == "probe answer"),
     }
 }
 
@@ -271,6 +310,15 @@ async fn check(kind: QuirkKind) {
             kind.name(),
             r.map(|r| (&r.outcome, &r.reason))
         );
+    }
+    if kind.protocol() == QuirkProtocol::Mdns {
+        // The mDNS suite runs on a simulated clock: its quirks are flagged by
+        // exactly their cases.
+        let mut want: Vec<&str> = kind.flagged_by().to_vec();
+        let mut got = ids.clone();
+        want.sort_unstable();
+        got.sort_unstable();
+        assert_eq!(got, want, "{}: flagged by other cases too", kind.name());
     }
     for r in &bad {
         assert_ne!(
@@ -311,7 +359,12 @@ async fn clean_printer_is_flagged_by_no_must() {
         .map(|r| format!("{}: {}", r.id, r.reason))
         .collect();
     assert!(bad.is_empty(), "{bad:#?}");
-    for protocol in [QuirkProtocol::Lpd, QuirkProtocol::AppSocket] {
+    for protocol in [
+        QuirkProtocol::Lpd,
+        QuirkProtocol::AppSocket,
+        QuirkProtocol::Snmp,
+        QuirkProtocol::Mdns,
+    ] {
         let raw = run_suite_with(protocol, &[], Schedule::Sequential).await;
         let flagged: Vec<String> = raw
             .iter()
@@ -375,6 +428,19 @@ quirk_controls! {
     socket_one_connection_is_flagged => SocketOneConnection,
     socket_reset_mid_job_is_flagged => SocketResetMidJob,
     pjl_silent_is_flagged => PjlSilent,
+    snmp_silent_is_flagged => SnmpSilent,
+    snmp_v1_errors_in_v2c_is_flagged => SnmpV1ErrorsInV2c,
+    snmp_walk_out_of_order_is_flagged => SnmpWalkOutOfOrder,
+    snmp_wrong_types_is_flagged => SnmpWrongTypes,
+    snmp_negative_supply_levels_is_flagged => SnmpNegativeSupplyLevels,
+    snmp_stale_status_is_flagged => SnmpStaleStatus,
+    mdns_wrong_ttl_is_flagged => MdnsWrongTtl,
+    mdns_no_goodbye_is_flagged => MdnsNoGoodbye,
+    mdns_missing_txt_keys_is_flagged => MdnsMissingTxtKeys,
+    mdns_txt_contradicts_ipp_is_flagged => MdnsTxtContradictsIpp,
+    mdns_wrong_port_is_flagged => MdnsWrongPort,
+    mdns_flood_is_flagged => MdnsFlood,
+    mdns_no_defend_is_flagged => MdnsNoDefend,
 }
 
 #[test]

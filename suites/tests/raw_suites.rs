@@ -6,7 +6,7 @@
 //! printing allowed). With `PAPERJAM_TARGET=lpd://host[:port]/queue` the LPD
 //! cases run against that queue, with `PAPERJAM_TARGET=socket://host[:port]`
 //! the AppSocket cases against that port; the other suite's cases are skipped
-//! with a printed reason (all of them for an `ipp://` target). Against a
+//! with a printed reason (all of them for an `ipp://` or `snmp://` target). Against a
 //! target nothing prints unless `PAPERJAM_ALLOW_PRINT=1`; run the cases one at
 //! a time there (`--test-threads 1`). `PAPERJAM_STRICT=1` turns SHOULD
 //! warnings into failures.
@@ -33,7 +33,7 @@ enum Peer {
         lpd: SocketAddr,
         socket: SocketAddr,
         queue: String,
-        _server: RunningServer,
+        _server: Box<RunningServer>,
     },
     /// `PAPERJAM_TARGET`, an `lpd://` or `socket://` device: the cases of its
     /// protocol.
@@ -42,7 +42,7 @@ enum Peer {
         addr: SocketAddr,
         allow_print: bool,
     },
-    /// `PAPERJAM_TARGET` names a target no raw suite grades (`ipp://`).
+    /// `PAPERJAM_TARGET` names a target no raw suite grades (`ipp://`, `snmp://`).
     Other(String),
 }
 
@@ -67,10 +67,11 @@ fn env() -> &'static Result<Env, String> {
     })
 }
 
-/// `PAPERJAM_TARGET`: an `ipp(s)://` one is left to `ipp_suite`.
+/// `PAPERJAM_TARGET`: an `ipp(s)://` one is left to `ipp_suite`, an
+/// `snmp://` one to `snmp_suite`.
 fn external(rt: &tokio::runtime::Runtime, uri: &str) -> Result<Peer, String> {
     let scheme = uri.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
-    if matches!(scheme.as_deref(), Some("ipp" | "ipps")) {
+    if matches!(scheme.as_deref(), Some("ipp" | "ipps" | "snmp")) {
         return Ok(Peer::Other(uri.to_string()));
     }
     let target = RawTarget::parse(uri).map_err(|e| format!("PAPERJAM_TARGET: {e}"))?;
@@ -105,7 +106,7 @@ fn virtual_printer(rt: &tokio::runtime::Runtime) -> Result<Peer, String> {
         lpd,
         socket,
         queue,
-        _server: srv,
+        _server: Box::new(srv),
     })
 }
 
@@ -166,7 +167,7 @@ fn run_raw(env: &Env, case: &RawCase) -> Result<CaseResult, String> {
                 .block_on(raw::run(case, *addr, &target.queue, *allow_print, &docs)))
         }
         Peer::Other(uri) => Err(format!(
-            "PAPERJAM_TARGET={uri} is graded by ipp_suite, not by the raw suites"
+            "PAPERJAM_TARGET={uri} is graded by ipp_suite or snmp_suite, not by the raw suites"
         )),
     }
 }

@@ -1,7 +1,10 @@
-//! The graded report of the default virtual printer, as an insta snapshot in
-//! `reports/`: a change in any verdict shows up in `cargo insta review`.
+//! The graded reports of the default virtual printer (the IPP suite, and the
+//! SNMP suite with its IPP cross-checks), as insta snapshots in `reports/`: a
+//! change in any verdict shows up in `cargo insta review`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod snmp_printer;
 
 use std::sync::Arc;
 
@@ -45,5 +48,31 @@ async fn default_virtual_printer_report() {
     );
     insta::with_settings!({ snapshot_path => "../../reports", prepend_module_to_snapshot => false }, {
         insta::assert_json_snapshot!("default-virtual-printer", report.snapshot_view());
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snmp_virtual_printer_report() {
+    let mut cfg = ServerConfig::new(Arc::new(Profile::default_profile().unwrap()));
+    cfg.speed = Speed::Instant;
+    cfg.boot_unix_ms = Some(1_795_000_000_000);
+    let (srv, runner) = snmp_printer::start(cfg).await.unwrap();
+    let mut results = Vec::new();
+    for c in snmp_printer::snmp_cases() {
+        results.push(runner.run(&c).await);
+    }
+    let report = Report::new(
+        &runner.target().display_uri(),
+        &runner.description(),
+        false,
+        results,
+    );
+    srv.shutdown(std::time::Duration::from_millis(100)).await;
+    assert!(
+        report.musts_pass(),
+        "the default virtual printer fails an SNMP MUST"
+    );
+    insta::with_settings!({ snapshot_path => "../../reports", prepend_module_to_snapshot => false }, {
+        insta::assert_json_snapshot!("snmp-virtual-printer", report.snapshot_view());
     });
 }

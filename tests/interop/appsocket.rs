@@ -14,8 +14,10 @@ use crate::peers::{document, require_cups_backend, require_tool, Paperjam};
 /// The CUPS `socket` backend prints a PDF over port 9100: exit 0, the job
 /// completed in the printer (and so in IPP Get-Jobs), spooled byte-exact.
 ///
-/// It polls SNMP on UDP 161 of the printer's address first; on loopback no
-/// agent answers (the SNMP issue brings one), and the backend goes on.
+/// It polls SNMP on UDP 161 of the printer's address first; here the
+/// agent is on another port, nothing answers on 161 and the backend goes on
+/// (`snmp::cups_socket_backend_reports_supplies_from_snmp` runs it where the
+/// agent owns 161).
 #[test]
 fn cups_socket_backend_prints_byte_exact() {
     let backend = require_cups_backend("backend-available/socket");

@@ -32,9 +32,11 @@ mod faults;
 mod grading;
 mod ipptool;
 mod lpd;
+mod mdns;
 mod peers;
 mod raw_backend_matrix;
 mod samples;
+mod snmp;
 
 use crate::backend::{files_under, run_ipp_backend, sha256_file, wait_job_completed};
 use crate::ipptool::{run_suite, SuiteOptions, Waivers};

@@ -239,6 +239,10 @@ impl PrivateDbus {
             .map(|line| {
                 if line.trim_start().starts_with("<listen>") {
                     format!("  <listen>unix:path={}</listen>", socket.display())
+                } else if line.trim() == "<includedir>system.d</includedir>" {
+                    // Relative to the stock file's folder, not to the copy's:
+                    // the services' policies (avahi's, to own its name) live there.
+                    "  <includedir>/usr/share/dbus-1/system.d</includedir>".to_string()
                 } else {
                     line.to_string()
                 }
@@ -442,6 +446,12 @@ impl Paperjam {
     /// `--control-port` in `extra` replaces the default one (`serve` refuses a
     /// flag given twice).
     pub fn start_with(extra: &[&str]) -> Paperjam {
+        Paperjam::start_in(&[], extra)
+    }
+
+    /// Like [`Paperjam::start_with`], run under `prefix` (e.g. `ip netns
+    /// exec NAME`, to serve inside a network namespace).
+    pub fn start_in(prefix: &[&str], extra: &[&str]) -> Paperjam {
         let binary = PathBuf::from(env!("CARGO_BIN_EXE_paperjam"));
         assert!(
             binary.is_file(),
@@ -473,9 +483,20 @@ impl Paperjam {
         if !given("--socket-port") && !given("--no-socket") {
             defaults.extend(["--socket-port", "0"]);
         }
+        if !given("--snmp-port") && !given("--no-snmp") {
+            defaults.extend(["--snmp-port", "0"]);
+        }
+        let mut command = match prefix.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(&binary);
+                c
+            }
+            None => Command::new(&binary),
+        };
         let mut server = ChildGuard::spawn(
             "paperjam serve",
-            Command::new(&binary)
+            command
                 .args(["serve", "--ipp-port", "0"])
                 .args(&defaults)
                 .arg("--spool")
@@ -558,6 +579,51 @@ impl Paperjam {
         self.stdout_line("a socket:// URI", |l| {
             l.starts_with("socket://").then(|| l.to_string())
         })
+    }
+
+    /// The `snmp://host:port` URI it printed.
+    pub fn snmp_uri(&mut self) -> String {
+        self.stdout_line("an snmp:// URI", |l| {
+            l.starts_with("snmp://").then(|| l.to_string())
+        })
+    }
+
+    /// The service instance name it announces by mDNS, from the `mdns:
+    /// NAME._ipp._tcp.local` line `serve --mdns` prints (the name it starts
+    /// probing for; a conflict may rename it later).
+    #[allow(dead_code)] // for the mDNS interop tests
+    pub fn mdns_name(&mut self) -> String {
+        self.stdout_line("an `mdns: NAME._ipp._tcp.local` line", |l| {
+            l.strip_prefix("mdns:").map(|n| {
+                let n = n.trim();
+                n.strip_suffix("._ipp._tcp.local").unwrap_or(n).to_string()
+            })
+        })
+    }
+
+    /// Sends SIGINT (a clean shutdown: the printer says goodbye) and waits
+    /// up to `timeout` for it to exit; its exit status.
+    #[allow(dead_code)] // for the mDNS interop tests
+    pub fn interrupt(&mut self, timeout: Duration) -> ExitStatus {
+        let pid = self._server.child_mut().id().to_string();
+        let sent = Command::new("kill").args(["-INT", &pid]).status();
+        assert!(
+            sent.is_ok_and(|s| s.success()),
+            "cannot send SIGINT to paperjam serve (pid {pid})"
+        );
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self._server.exited() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "paperjam serve did not exit within {timeout:?} of SIGINT; stderr ({}):\n{}",
+                self.log.display(),
+                tail_of(&self.log, 4000)
+            );
+            thread::sleep(POLL_INTERVAL);
+        }
     }
 
     /// The control API's base URL, `http://127.0.0.1:PORT`, from the

@@ -89,6 +89,36 @@ pub enum QuirkKind {
     SocketResetMidJob,
     /// AppSocket: PJL queries and unsolicited status get no answer at all.
     PjlSilent,
+    /// SNMP: no request is answered (the manager times out).
+    SnmpSilent,
+    /// SNMP: v2c requests for missing objects get v1's noSuchName error
+    /// instead of RFC 3416's exceptions.
+    SnmpV1ErrorsInV2c,
+    /// SNMP: GetNext answers with the name it was given, so a walk never
+    /// moves on.
+    SnmpWalkOutOfOrder,
+    /// SNMP: hrPrinterDetectedErrorState as an INTEGER, supply levels as Gauge32.
+    SnmpWrongTypes,
+    /// SNMP: supply levels below -3 (RFC 3805 allows only -1, -2, -3 below 0).
+    SnmpNegativeSupplyLevels,
+    /// SNMP: hrPrinterStatus stuck at printing(4) whatever the printer does.
+    SnmpStaleStatus,
+    /// mDNS: every record is sent with a TTL of 1 second.
+    MdnsWrongTtl,
+    /// mDNS: no goodbye packets (TTL 0) when the printer shuts down.
+    MdnsNoGoodbye,
+    /// mDNS: the TXT records leave out `pdl`, `UUID` and `rp`.
+    MdnsMissingTxtKeys,
+    /// mDNS: the TXT `pdl` lists a format IPP does not support.
+    MdnsTxtContradictsIpp,
+    /// mDNS: SRV records carry a port nothing listens on.
+    MdnsWrongPort,
+    /// mDNS: every answer is sent four times, and the records are re-sent
+    /// unasked every second.
+    MdnsFlood,
+    /// mDNS: probes for the printer's names are never answered, and the
+    /// printer never renames itself on a conflict.
+    MdnsNoDefend,
 }
 
 /// How late every acknowledgement of `lpd-slow-ack` is.
@@ -107,6 +137,10 @@ pub enum QuirkProtocol {
     Lpd,
     /// AppSocket / port 9100 with PJL (`suites/appsocket`).
     AppSocket,
+    /// SNMP v1/v2c, the Printer MIB (`suites/snmp`).
+    Snmp,
+    /// mDNS / DNS-SD (`suites/mdns`).
+    Mdns,
 }
 
 impl QuirkProtocol {
@@ -116,6 +150,8 @@ impl QuirkProtocol {
             QuirkProtocol::Ipp => "ipp",
             QuirkProtocol::Lpd => "lpd",
             QuirkProtocol::AppSocket => "appsocket",
+            QuirkProtocol::Snmp => "snmp",
+            QuirkProtocol::Mdns => "mdns",
         }
     }
 }
@@ -134,7 +170,7 @@ pub enum QuirkLayer {
 
 impl QuirkKind {
     /// Every quirk.
-    pub const ALL: [QuirkKind; 29] = [
+    pub const ALL: [QuirkKind; 42] = [
         QuirkKind::WrongRequestId,
         QuirkKind::WrongVersion,
         QuirkKind::MissingRequiredAttribute,
@@ -164,6 +200,19 @@ impl QuirkKind {
         QuirkKind::SocketOneConnection,
         QuirkKind::SocketResetMidJob,
         QuirkKind::PjlSilent,
+        QuirkKind::SnmpSilent,
+        QuirkKind::SnmpV1ErrorsInV2c,
+        QuirkKind::SnmpWalkOutOfOrder,
+        QuirkKind::SnmpWrongTypes,
+        QuirkKind::SnmpNegativeSupplyLevels,
+        QuirkKind::SnmpStaleStatus,
+        QuirkKind::MdnsWrongTtl,
+        QuirkKind::MdnsNoGoodbye,
+        QuirkKind::MdnsMissingTxtKeys,
+        QuirkKind::MdnsTxtContradictsIpp,
+        QuirkKind::MdnsWrongPort,
+        QuirkKind::MdnsFlood,
+        QuirkKind::MdnsNoDefend,
     ];
 
     /// Its name on the command line and in the control API.
@@ -198,6 +247,19 @@ impl QuirkKind {
             QuirkKind::SocketOneConnection => "socket-one-connection",
             QuirkKind::SocketResetMidJob => "socket-reset-mid-job",
             QuirkKind::PjlSilent => "pjl-silent",
+            QuirkKind::SnmpSilent => "snmp-silent",
+            QuirkKind::SnmpV1ErrorsInV2c => "snmp-v1-errors-in-v2c",
+            QuirkKind::SnmpWalkOutOfOrder => "snmp-walk-out-of-order",
+            QuirkKind::SnmpWrongTypes => "snmp-wrong-types",
+            QuirkKind::SnmpNegativeSupplyLevels => "snmp-negative-supply-levels",
+            QuirkKind::SnmpStaleStatus => "snmp-stale-status",
+            QuirkKind::MdnsWrongTtl => "mdns-wrong-ttl",
+            QuirkKind::MdnsNoGoodbye => "mdns-no-goodbye",
+            QuirkKind::MdnsMissingTxtKeys => "mdns-missing-txt-keys",
+            QuirkKind::MdnsTxtContradictsIpp => "mdns-txt-contradicts-ipp",
+            QuirkKind::MdnsWrongPort => "mdns-wrong-port",
+            QuirkKind::MdnsFlood => "mdns-flood",
+            QuirkKind::MdnsNoDefend => "mdns-no-defend",
         }
     }
 
@@ -228,6 +290,19 @@ impl QuirkKind {
             | QuirkKind::SocketOneConnection
             | QuirkKind::SocketResetMidJob
             | QuirkKind::PjlSilent => QuirkProtocol::AppSocket,
+            QuirkKind::SnmpSilent
+            | QuirkKind::SnmpV1ErrorsInV2c
+            | QuirkKind::SnmpWalkOutOfOrder
+            | QuirkKind::SnmpWrongTypes
+            | QuirkKind::SnmpNegativeSupplyLevels
+            | QuirkKind::SnmpStaleStatus => QuirkProtocol::Snmp,
+            QuirkKind::MdnsWrongTtl
+            | QuirkKind::MdnsNoGoodbye
+            | QuirkKind::MdnsMissingTxtKeys
+            | QuirkKind::MdnsTxtContradictsIpp
+            | QuirkKind::MdnsWrongPort
+            | QuirkKind::MdnsFlood
+            | QuirkKind::MdnsNoDefend => QuirkProtocol::Mdns,
             _ => QuirkProtocol::Ipp,
         }
     }
@@ -339,6 +414,45 @@ impl QuirkKind {
             QuirkKind::PjlSilent => {
                 "PJL queries (INFO, ECHO, USTATUS) on port 9100 are read and ignored: the back-channel stays silent; jobs still print."
             }
+            QuirkKind::SnmpSilent => {
+                "The SNMP agent reads every request and answers none: managers time out (CUPS waits 2 s a request, then gives up on supplies)."
+            }
+            QuirkKind::SnmpV1ErrorsInV2c => {
+                "A v2c Get or GetNext of a missing object is answered with error-status noSuchName (v1's error) instead of a noSuchObject, noSuchInstance or endOfMibView exception with noError, so v2c managers abort the whole request."
+            }
+            QuirkKind::SnmpWalkOutOfOrder => {
+                "GetNext and GetBulk answer each binding with the very name they were given (and the next object's value), so the name never increases: snmpwalk stops with 'OID not increasing', naive walkers loop."
+            }
+            QuirkKind::SnmpWrongTypes => {
+                "hrPrinterDetectedErrorState is sent as an INTEGER instead of an OCTET STRING, and prtMarkerSuppliesLevel as Gauge32 instead of Integer32."
+            }
+            QuirkKind::SnmpNegativeSupplyLevels => {
+                "prtMarkerSuppliesLevel reads -101 to -201 (level minus 101) instead of 0 to 100; RFC 3805 allows only -1 (other), -2 (unknown) and -3 (some remaining) below zero."
+            }
+            QuirkKind::SnmpStaleStatus => {
+                "hrPrinterStatus is stuck at printing(4) and hrDeviceStatus at running(2), with no error bits, whatever the printer does: an idle or jammed printer looks busy."
+            }
+            QuirkKind::MdnsWrongTtl => {
+                "Every mDNS record is sent with a TTL of 1 second instead of 120 s (host records) or 4500 s (the rest), so browsers' caches expire at once and services flicker."
+            }
+            QuirkKind::MdnsNoGoodbye => {
+                "When the printer shuts down it sends no goodbye (TTL 0) packets: browsers keep a stale entry that no longer resolves until its TTL runs out."
+            }
+            QuirkKind::MdnsMissingTxtKeys => {
+                "The TXT records leave out pdl, UUID and rp, so a client cannot tell the formats, the printer's identity or its resource path without asking IPP."
+            }
+            QuirkKind::MdnsTxtContradictsIpp => {
+                "The TXT key pdl lists application/postscript, which the printer's IPP document-format-supported does not: clients send PostScript that is refused."
+            }
+            QuirkKind::MdnsWrongPort => {
+                "SRV records name a port one above the real one, where nothing listens: the service resolves but cannot be reached."
+            }
+            QuirkKind::MdnsFlood => {
+                "Every mDNS answer is sent four times, known answers ignored, and every record is re-sent unasked each second (RFC 6762 §6 allows once a second at most, after the first announcements)."
+            }
+            QuirkKind::MdnsNoDefend => {
+                "Probes for the printer's service and host names go unanswered, and on a conflict the printer keeps its name: two printers end up with one name."
+            }
         }
     }
 
@@ -372,6 +486,31 @@ impl QuirkKind {
             QuirkKind::PjlSilent => {
                 "printers and print servers without a PJL back-channel (unidirectional)"
             }
+            QuirkKind::SnmpSilent => "printers with SNMP switched off, firewalled or on a wrong community",
+            QuirkKind::SnmpV1ErrorsInV2c => "embedded agents that only implement SNMPv1 error handling",
+            QuirkKind::SnmpWalkOutOfOrder => {
+                "printer agents whose GetNext returns the same OID (net-snmp: 'Error: OID not increasing')"
+            }
+            QuirkKind::SnmpWrongTypes => "printer agents with hand-written MIB tables (wrong ASN.1 types)",
+            QuirkKind::SnmpNegativeSupplyLevels => {
+                "no one device: an out-of-range level the grader must catch (paperjam's negative control)"
+            }
+            QuirkKind::SnmpStaleStatus => {
+                "printers whose hrPrinterStatus is not updated with their state (CUPS shows them printing)"
+            }
+            QuirkKind::MdnsWrongTtl
+            | QuirkKind::MdnsTxtContradictsIpp
+            | QuirkKind::MdnsWrongPort
+            | QuirkKind::MdnsFlood => {
+                "no one device: a defect the grader must catch on the wire (paperjam's negative control)"
+            }
+            QuirkKind::MdnsNoGoodbye => {
+                "responders killed without shutting down (avahi then keeps a stale entry that fails to resolve)"
+            }
+            QuirkKind::MdnsMissingTxtKeys => {
+                "printers with a minimal Bonjour TXT record (the keys IPP Everywhere requires left out)"
+            }
+            QuirkKind::MdnsNoDefend => "embedded responders without RFC 6762 conflict handling",
             QuirkKind::WrongVersion => "EFI Fiery print controllers (ipptool: 'Bad version 1.0 in response')",
             QuirkKind::Http10NoContinue => "Lexmark T620dn (HTTP/1.0 only), and printers with broken Expect: handling",
             QuirkKind::NoChunked => "network printers without chunked-request support (CUPS IPP backend fallback)",
@@ -432,6 +571,20 @@ impl QuirkKind {
             QuirkKind::SocketOneConnection => "https://github.com/apple/cups/issues/5689",
             QuirkKind::SocketResetMidJob => "https://github.com/apple/cups/issues/1601",
             QuirkKind::PjlSilent => "https://github.com/michaelrsweet/lprint/issues/161",
+            QuirkKind::SnmpSilent => "https://www.rfc-editor.org/rfc/rfc3416#section-4.2.1",
+            QuirkKind::SnmpV1ErrorsInV2c => "https://www.rfc-editor.org/rfc/rfc3416#section-4.2.1",
+            QuirkKind::SnmpWalkOutOfOrder => "https://www.rfc-editor.org/rfc/rfc3416#section-4.2.2",
+            QuirkKind::SnmpWrongTypes => "https://www.rfc-editor.org/rfc/rfc2790#section-6",
+            QuirkKind::SnmpNegativeSupplyLevels => "https://www.rfc-editor.org/rfc/rfc3805#section-4",
+            QuirkKind::SnmpStaleStatus => "https://www.rfc-editor.org/rfc/rfc3805#section-2.2.13.2",
+            QuirkKind::MdnsWrongTtl => "https://www.rfc-editor.org/rfc/rfc6762#section-10",
+            QuirkKind::MdnsNoGoodbye => "https://www.rfc-editor.org/rfc/rfc6762#section-10.1",
+            QuirkKind::MdnsMissingTxtKeys | QuirkKind::MdnsTxtContradictsIpp => {
+                "https://developer.apple.com/bonjour/printing-specification/bonjourprinting-1.2.1.pdf"
+            }
+            QuirkKind::MdnsWrongPort => "https://www.rfc-editor.org/rfc/rfc6763#section-5",
+            QuirkKind::MdnsFlood => "https://www.rfc-editor.org/rfc/rfc6762#section-6",
+            QuirkKind::MdnsNoDefend => "https://www.rfc-editor.org/rfc/rfc6762#section-9",
         }
     }
 
@@ -521,6 +674,25 @@ impl QuirkKind {
                 "appsocket/pjl/info-status",
                 "appsocket/pjl/echo",
             ],
+            QuirkKind::SnmpSilent => &["snmp/rfc3416/4.2.1/get-answered"],
+            QuirkKind::SnmpV1ErrorsInV2c => &[
+                "snmp/rfc3416/4.2.1/no-such-object-exception",
+                "snmp/rfc3416/4.2.2/end-of-mib-view",
+            ],
+            QuirkKind::SnmpWalkOutOfOrder => &["snmp/rfc3416/4.2.2/getnext-increases"],
+            QuirkKind::SnmpWrongTypes => &[
+                "snmp/rfc2790/hr-printer-detected-error-state",
+                "snmp/rfc3805/supplies-level",
+            ],
+            QuirkKind::SnmpNegativeSupplyLevels => &["snmp/rfc3805/supplies-level"],
+            QuirkKind::SnmpStaleStatus => &["snmp/ipp/printer-status-agrees"],
+            QuirkKind::MdnsWrongTtl => &["mdns/rfc6762/10/record-ttls"],
+            QuirkKind::MdnsNoGoodbye => &["mdns/rfc6762/10.1/goodbye-on-shutdown"],
+            QuirkKind::MdnsMissingTxtKeys => &["mdns/bonjour-printing/txt-required-keys"],
+            QuirkKind::MdnsTxtContradictsIpp => &["mdns/ipp/pdl-agrees"],
+            QuirkKind::MdnsWrongPort => &["mdns/rfc6763/5/srv-port-answers"],
+            QuirkKind::MdnsFlood => &["mdns/rfc6762/6/rate-limited-answers"],
+            QuirkKind::MdnsNoDefend => &["mdns/rfc6762/9/name-defended"],
         }
     }
 }

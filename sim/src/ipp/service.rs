@@ -260,6 +260,14 @@ impl IppCore {
         }
     }
 
+    /// A core over attributes already built (shared by a fleet's printers
+    /// until Set-Printer-Attributes gives one its own).
+    pub fn with_statics(statics: Arc<StaticAttributes>) -> IppCore {
+        IppCore {
+            statics: RwLock::new(statics),
+        }
+    }
+
     /// The static attributes: built once from the profile, replaced whole by Set-Printer-Attributes.
     pub fn statics(&self) -> Arc<StaticAttributes> {
         match self.statics.read() {
@@ -274,6 +282,24 @@ impl IppCore {
             Ok(mut g) => *g = Arc::new(s),
             Err(p) => *p.into_inner() = Arc::new(s),
         }
+    }
+
+    /// Set one text printer attribute (`printer-location`, `printer-name`…)
+    /// from another protocol, e.g. an SNMP Set of sysLocation, so IPP shows it.
+    pub fn set_printer_text(&self, p: &mut Printer, name: &str, value: &str, now: SimTime) {
+        let mut next: StaticAttributes = (*self.statics()).clone();
+        let v = if name == "printer-name" {
+            Value::Name(value.to_string())
+        } else {
+            Value::Text(value.to_string())
+        };
+        match next.attributes.iter_mut().find(|x| x.name == name) {
+            Some(x) => x.values = vec![v],
+            None => next.attributes.push(Attribute::new(name, v)),
+        }
+        next.encode();
+        self.set_statics(next);
+        p.config_changed(now);
     }
 
     /// Handle one request.

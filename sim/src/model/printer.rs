@@ -94,6 +94,9 @@ pub struct Alert {
     pub description: &'static str,
     /// When it was raised.
     pub time: SimTime,
+    /// Its row in the alert table (`prtAlertIndex`): 1 is the power-up
+    /// event, later rows number on from there and are never reused.
+    pub index: u32,
 }
 
 impl Condition {
@@ -271,6 +274,10 @@ pub struct Printer {
     pub power_cycles: u64,
     page_breaks: BTreeSet<(u32, u32)>,
     break_hit: Option<(u32, u32)>,
+    alert_rows: BTreeMap<Condition, u32>,
+    next_alert_row: u32,
+    alert_events: u32,
+    critical_events: u32,
 }
 
 impl Printer {
@@ -332,6 +339,10 @@ impl Printer {
             power_cycles: 0,
             page_breaks: BTreeSet::new(),
             break_hit: None,
+            alert_rows: BTreeMap::new(),
+            next_alert_row: 1,
+            alert_events: 0,
+            critical_events: 0,
         };
         p.refresh_supply_conditions();
         p.last_state = (p.state(), p.state_reasons());
@@ -428,6 +439,7 @@ impl Printer {
             group: "general",
             description: "Printer powered up",
             time: SimTime::ZERO,
+            index: 1,
         }];
         for c in &self.conditions {
             let (code, severity, group, description) = c.alert();
@@ -441,9 +453,28 @@ impl Printer {
                     .get(c)
                     .copied()
                     .unwrap_or(SimTime::ZERO),
+                index: self.alert_rows.get(c).copied().unwrap_or(0),
             });
         }
+        v.sort_by_key(|a| a.index);
         v
+    }
+
+    /// Alerts raised since power-up: (all, critical) — RFC 3805
+    /// `prtAlertAllEvents` and `prtAlertCriticalEvents`.
+    pub fn alert_events(&self) -> (u32, u32) {
+        (self.alert_events, self.critical_events)
+    }
+
+    /// A condition just appeared: give it the next alert row and count it.
+    fn note_raised(&mut self, c: Condition, now: SimTime) {
+        self.condition_since.entry(c).or_insert(now);
+        self.next_alert_row = self.next_alert_row.saturating_add(1);
+        self.alert_rows.insert(c, self.next_alert_row);
+        self.alert_events = self.alert_events.saturating_add(1);
+        if c.alert().1 == "critical" {
+            self.critical_events = self.critical_events.saturating_add(1);
+        }
     }
 
     /// Whether Hold-New-Jobs is in effect.
@@ -515,6 +546,7 @@ impl Printer {
         }
         if self.conditions.insert(c) {
             self.condition_since.insert(c, now);
+            self.note_raised(c, now);
         }
         self.handle_timeout(now);
     }
@@ -533,12 +565,31 @@ impl Printer {
         }
         self.conditions.remove(&c);
         self.condition_since.remove(&c);
+        self.alert_rows.remove(&c);
         if let Some(a) = self.active.as_mut() {
             if a.next_page_at < now {
                 a.next_page_at = now.after(a.page_time);
             }
         }
         self.handle_timeout(now);
+    }
+
+    /// Set a supply's level (percent), as an SNMP Set of
+    /// prtMarkerSuppliesLevel does; toner-low and toner-empty follow.
+    pub fn set_supply_level(&mut self, index: usize, percent: u8, now: SimTime) -> bool {
+        let Some(s) = self.supplies.get_mut(index) else {
+            return false;
+        };
+        s.level_ppm = u64::from(percent.min(100)) * 10_000;
+        self.now = self.now.max(now);
+        if percent > 0 {
+            self.conditions.remove(&Condition::TonerEmpty);
+            self.alert_rows.remove(&Condition::TonerEmpty);
+            self.condition_since.remove(&Condition::TonerEmpty);
+        }
+        self.refresh_supply_conditions();
+        self.handle_timeout(now);
+        true
     }
 
     /// Pause-Printer-After-Current-Job: the job printing finishes, no new job starts.
@@ -659,6 +710,7 @@ impl Printer {
         self.shut_down_state = false;
         self.conditions.remove(&Condition::Offline);
         self.condition_since.remove(&Condition::Offline);
+        self.alert_rows.remove(&Condition::Offline);
         self.booted_at = back_at;
         self.power_cycles += 1;
         self.handle_timeout(now);
@@ -1353,7 +1405,9 @@ impl Printer {
             tray.level = tray.capacity;
         }
         if tray.level == 0 {
-            self.conditions.insert(Condition::MediaEmpty);
+            if self.conditions.insert(Condition::MediaEmpty) {
+                self.note_raised(Condition::MediaEmpty, now);
+            }
             self.state_changed = now;
             return false;
         }
@@ -1364,13 +1418,17 @@ impl Printer {
     fn refresh_supply_conditions(&mut self) {
         let low = self.supplies.iter().any(|s| s.is_low() && s.level_ppm > 0);
         let empty = self.supplies.iter().any(|s| s.level_ppm == 0);
+        let now = self.now;
         if low {
-            self.conditions.insert(Condition::TonerLow);
-        } else {
-            self.conditions.remove(&Condition::TonerLow);
+            if self.conditions.insert(Condition::TonerLow) {
+                self.note_raised(Condition::TonerLow, now);
+            }
+        } else if self.conditions.remove(&Condition::TonerLow) {
+            self.alert_rows.remove(&Condition::TonerLow);
+            self.condition_since.remove(&Condition::TonerLow);
         }
-        if empty {
-            self.conditions.insert(Condition::TonerEmpty);
+        if empty && self.conditions.insert(Condition::TonerEmpty) {
+            self.note_raised(Condition::TonerEmpty, now);
         }
     }
 

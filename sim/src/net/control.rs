@@ -15,6 +15,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
@@ -61,6 +62,17 @@ pub async fn start_control(
     addr: SocketAddr,
     printer: PrinterHandle,
 ) -> std::io::Result<ControlServer> {
+    start_control_fleet(addr, vec![printer]).await
+}
+
+/// Serve the control API for a fleet: `/printers/N/…` is printer N's API
+/// (`/printers/N/state`, `/printers/N/faults`…), `GET /printers` lists them,
+/// and the unprefixed paths are printer 0's.
+pub async fn start_control_fleet(
+    addr: SocketAddr,
+    printers: Vec<PrinterHandle>,
+) -> std::io::Result<ControlServer> {
+    let printers = Arc::new(printers);
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let (tx, mut rx) = watch::channel(false);
@@ -70,11 +82,11 @@ pub async fn start_control(
                 a = listener.accept() => match a { Ok(x) => x, Err(_) => continue },
                 _ = rx.changed() => break,
             };
-            let printer = printer.clone();
+            let printers = printers.clone();
             tokio::spawn(async move {
                 let svc = hyper::service::service_fn(move |req| {
-                    let p = printer.clone();
-                    async move { Ok::<_, Infallible>(handle(req, p).await) }
+                    let printers = printers.clone();
+                    async move { Ok::<_, Infallible>(route(req, &printers).await) }
                 });
                 let _ = http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), svc)
@@ -203,8 +215,63 @@ pub fn state_view(printer: &PrinterHandle) -> StateView {
     })
 }
 
-async fn handle(req: Request<Incoming>, printer: PrinterHandle) -> Response<Full<Bytes>> {
-    let path = req.uri().path().trim_end_matches('/').to_string();
+/// Pick the printer a request is for, and its path within that printer's API.
+async fn route(req: Request<Incoming>, printers: &[PrinterHandle]) -> Response<Full<Bytes>> {
+    let full = req.uri().path().trim_end_matches('/').to_string();
+    let Some(rest) = full.strip_prefix("/printers") else {
+        return match printers.first() {
+            Some(p) => handle(req, p.clone(), full).await,
+            None => error(StatusCode::NOT_FOUND, "no printer"),
+        };
+    };
+    if rest.is_empty() && req.method() == Method::GET {
+        #[derive(Serialize)]
+        struct Row {
+            index: usize,
+            state: &'static str,
+            faults: usize,
+        }
+        let rows: Vec<Row> = printers
+            .iter()
+            .enumerate()
+            .map(|(index, p)| Row {
+                index,
+                state: p.with(|pr, _| match pr.state() {
+                    crate::model::PrinterState::Idle => "idle",
+                    crate::model::PrinterState::Processing => "processing",
+                    crate::model::PrinterState::Stopped => "stopped",
+                }),
+                faults: p.0.faults.list().len(),
+            })
+            .collect();
+        return json(StatusCode::OK, &rows);
+    }
+    let rest = rest.strip_prefix('/').unwrap_or(rest);
+    let (index, path) = rest.split_once('/').unwrap_or((rest, ""));
+    match index.parse::<usize>().ok().and_then(|i| printers.get(i)) {
+        Some(p) => {
+            handle(
+                req,
+                p.clone(),
+                format!("/{path}").trim_end_matches('/').to_string(),
+            )
+            .await
+        }
+        None => error(
+            StatusCode::NOT_FOUND,
+            format!(
+                "no printer {index:?}: the fleet has printers 0 to {}",
+                printers.len().saturating_sub(1)
+            ),
+        ),
+    }
+}
+
+async fn handle(
+    req: Request<Incoming>,
+    printer: PrinterHandle,
+    path: String,
+) -> Response<Full<Bytes>> {
     let method = req.method().clone();
     match (method, path.as_str()) {
         (Method::GET, "/state" | "") => json(StatusCode::OK, &state_view(&printer)),

@@ -13,8 +13,12 @@ pub mod http10;
 pub mod intake;
 pub mod limits;
 pub mod lpd;
+pub mod mdns;
 pub mod server;
+pub mod snmp;
 pub mod tls;
 
 pub use limits::Limits;
-pub use server::{PrinterHandle, RunningServer, ServerConfig, ServerError, TlsSource};
+pub use server::{
+    MdnsSettings, PrinterHandle, RunningServer, ServerConfig, ServerError, TlsSource,
+};

@@ -73,6 +73,59 @@ pub struct ServerConfig {
     pub lpd_port: Option<u16>,
     /// AppSocket/JetDirect (raw, PJL) port; `None` serves none, `Some(0)` picks a free port.
     pub socket_port: Option<u16>,
+    /// SNMP (UDP) port; `None` serves none, `Some(0)` picks a free port.
+    pub snmp_port: Option<u16>,
+    /// The mDNS/DNS-SD responder; `None` announces nothing.
+    pub mdns: Option<MdnsSettings>,
+    /// Serve IPP (and IPPS). Off only for fleets of SNMP-only printers.
+    pub ipp: bool,
+    /// IPP printer attributes already built from this profile, shared by
+    /// the printers of a fleet until one of them changes its own.
+    pub statics: Option<Arc<crate::ipp::attributes::StaticAttributes>>,
+}
+
+/// How the printer announces itself by mDNS/DNS-SD.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MdnsSettings {
+    /// The interface to announce on (its addresses go in the A/AAAA
+    /// records); `None`: the bind address, or every non-loopback interface
+    /// when the bind address is unspecified.
+    pub interface: Option<String>,
+    /// Announce over IPv6 too.
+    pub ipv6: bool,
+    /// The mDNS port (5353; another only for tests).
+    pub port: u16,
+}
+
+impl Default for MdnsSettings {
+    fn default() -> Self {
+        MdnsSettings {
+            interface: None,
+            ipv6: false,
+            port: crate::mdns::MDNS_PORT,
+        }
+    }
+}
+
+/// The addresses an mDNS announcement carries.
+fn mdns_addresses(bind: IpAddr, m: &MdnsSettings) -> Vec<IpAddr> {
+    if !bind.is_unspecified() && m.interface.is_none() {
+        return vec![bind];
+    }
+    let Ok(ifs) = if_addrs::get_if_addrs() else {
+        return Vec::new();
+    };
+    ifs.into_iter()
+        .filter(|i| match &m.interface {
+            Some(name) => &i.name == name,
+            None => !i.is_loopback(),
+        })
+        .map(|i| i.ip())
+        .filter(|ip| match ip {
+            IpAddr::V4(_) => true,
+            IpAddr::V6(v6) => m.ipv6 && !v6.is_loopback(),
+        })
+        .collect()
 }
 
 impl ServerConfig {
@@ -94,6 +147,10 @@ impl ServerConfig {
             scenario: None,
             lpd_port: None,
             socket_port: None,
+            snmp_port: None,
+            mdns: None,
+            ipp: true,
+            statics: None,
         }
     }
 }
@@ -115,6 +172,9 @@ pub enum ServerError {
     /// TLS setup failed.
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
+    /// The mDNS responder could not start.
+    #[error("mDNS: {0}")]
+    Mdns(String),
 }
 
 /// State shared by every connection of one printer.
@@ -338,6 +398,15 @@ pub struct RunningServer {
     pub lpd_addr: Option<SocketAddr>,
     /// The AppSocket listener's address, if port 9100 is served.
     pub socket_addr: Option<SocketAddr>,
+    /// The SNMP agent's address, if SNMP is served.
+    pub snmp_addr: Option<SocketAddr>,
+    /// The SNMP agent, if SNMP is served.
+    pub snmp_agent: Option<super::snmp::AgentHandle>,
+    /// Whether IPP is served (a fleet's SNMP-only printers do not).
+    pub ipp_served: bool,
+    /// The name the printer announces by mDNS (`Instance._ipp._tcp.local`),
+    /// if it does.
+    pub mdns_instance: Option<String>,
     /// Whether IPPS is served on the same port.
     pub tls: bool,
     /// The self-signed certificate, PEM, when one was made.
@@ -368,11 +437,14 @@ impl RunningServer {
             IpAddr::V6(a) => format!("[{a}]"),
             IpAddr::V4(a) => a.to_string(),
         };
-        let mut v = vec![format!(
-            "ipp://{host}:{}{}",
-            self.ipp_addr.port(),
-            crate::ipp::PRINTER_PATH
-        )];
+        let mut v = Vec::new();
+        if self.ipp_served {
+            v.push(format!(
+                "ipp://{host}:{}{}",
+                self.ipp_addr.port(),
+                crate::ipp::PRINTER_PATH
+            ));
+        }
         if self.tls {
             v.push(format!(
                 "ipps://{host}:{}{}",
@@ -385,6 +457,9 @@ impl RunningServer {
         }
         if let Some(a) = self.socket_addr {
             v.push(format!("socket://{host}:{}", a.port()));
+        }
+        if let Some(a) = self.snmp_addr {
+            v.push(format!("snmp://{host}:{}", a.port()));
         }
         v
     }
@@ -447,16 +522,22 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
 /// Start a virtual printer.
 pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
     let addr = SocketAddr::new(cfg.bind, cfg.ipp_port);
-    let listener = listen(addr).map_err(|source| ServerError::Bind { addr, source })?;
-    let local = listener
-        .local_addr()
-        .map_err(|source| ServerError::Bind { addr, source })?;
+    let (listener, local) = if cfg.ipp {
+        let listener = listen(addr).map_err(|source| ServerError::Bind { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| ServerError::Bind { addr, source })?;
+        (Some(listener), local)
+    } else {
+        (None, SocketAddr::new(cfg.bind, 0))
+    };
     let spool = match &cfg.spool {
         Some(d) => Spool::in_dir(d),
         None => Spool::temporary(),
     }
     .map_err(ServerError::Spool)?;
     let (tls_config, pem) = match &cfg.tls {
+        _ if !cfg.ipp => (None, None),
         TlsSource::Off => (None, None),
         TlsSource::Files { cert, key } => (Some(tls::from_files(cert, key)?), None),
         TlsSource::SelfSigned => {
@@ -477,7 +558,10 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
     let printer = Printer::new(cfg.profile.clone(), Clock::new(boot), cfg.speed);
     let shared = Arc::new(Shared {
         printer: Mutex::new(printer),
-        core: IppCore::new(&cfg.profile),
+        core: match &cfg.statics {
+            Some(s) => IppCore::with_statics(s.clone()),
+            None => IppCore::new(&cfg.profile),
+        },
         spool,
         limits: cfg.limits.clone(),
         started: Instant::now(),
@@ -527,12 +611,14 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
         extra.push((l, a, service));
     }
     let mut tasks = vec![tokio::spawn(drive_clock(shared.clone(), rx.clone()))];
-    tasks.push(tokio::spawn(run(
-        listener,
-        shared.clone(),
-        Service::Ipp(tls_config.clone()),
-        rx.clone(),
-    )));
+    if let Some(listener) = listener {
+        tasks.push(tokio::spawn(run(
+            listener,
+            shared.clone(),
+            Service::Ipp(tls_config.clone()),
+            rx.clone(),
+        )));
+    }
     let mut lpd_addr = None;
     let mut socket_addr = None;
     for (l, a, service) in extra {
@@ -543,10 +629,124 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
         }
         tasks.push(tokio::spawn(run(l, shared.clone(), service, rx.clone())));
     }
+    let (snmp_addr, snmp_agent) = match cfg.snmp_port {
+        None => (None, None),
+        Some(port) => {
+            let addr = SocketAddr::new(cfg.bind, port);
+            let sock = tokio::net::UdpSocket::bind(addr)
+                .await
+                .map_err(|source| ServerError::Bind { addr, source })?;
+            let a = sock
+                .local_addr()
+                .map_err(|source| ServerError::Bind { addr, source })?;
+            let queue = cfg
+                .profile
+                .lpd
+                .queues
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "lp".into());
+            let channels = crate::snmp::printer_mib::Channels {
+                ipp: cfg.ipp.then_some(local.port()),
+                ipps: tls_config.is_some(),
+                lpd: lpd_addr.map(|l| (l.port(), queue)),
+                socket: socket_addr.map(|s| s.port()),
+                host: match cfg.bind {
+                    ip if ip.is_unspecified() => format!("{}.local", cfg.profile.identity.name),
+                    IpAddr::V6(a) => format!("[{a}]"),
+                    IpAddr::V4(a) => a.to_string(),
+                },
+            };
+            let agent = super::snmp::AgentHandle(Arc::new(Mutex::new(crate::snmp::Agent::new(
+                crate::snmp::AgentConfig::from_profile(&cfg.profile, channels),
+            ))));
+            tasks.push(tokio::spawn(super::snmp::serve_snmp(
+                sock,
+                shared.clone(),
+                agent.clone(),
+                rx.clone(),
+            )));
+            (Some(a), Some(agent))
+        }
+    };
+    let mdns_instance = match &cfg.mdns {
+        None => None,
+        Some(m) => {
+            let queue = cfg
+                .profile
+                .lpd
+                .queues
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "lp".into());
+            let mut services = crate::mdns::RunningServices::none();
+            if cfg.ipp {
+                services = services.with_ipp(local.port(), tls_config.is_some());
+            }
+            if let Some(a) = lpd_addr {
+                services = services.with_lpd(a.port(), &queue);
+            }
+            if let Some(a) = socket_addr {
+                services = services.with_appsocket(a.port());
+            }
+            let addrs = mdns_addresses(cfg.bind, m);
+            if addrs.is_empty() {
+                return Err(ServerError::Mdns(format!(
+                    "no address to announce on {}",
+                    m.interface.as_deref().unwrap_or("any interface")
+                )));
+            }
+            let ann = crate::mdns::Announcement::from_profile(
+                &cfg.profile,
+                &services,
+                &cfg.profile.identity.name,
+                addrs,
+            )
+            .map_err(|e| ServerError::Mdns(e.to_string()))?;
+            let instance = ann.instance.clone();
+            let responder = crate::mdns::Responder::new(
+                ann,
+                crate::mdns::ResponderConfig {
+                    seed: cfg.seed,
+                    quirks: crate::mdns::quirks_from_active(&shared.faults.quirks()),
+                    ..Default::default()
+                },
+                SimTime::ZERO,
+            );
+            let interface = match (&m.interface, cfg.bind) {
+                (Some(name), _) => Some(super::mdns::MdnsInterface::Name(name.clone())),
+                (None, IpAddr::V4(v4)) if !v4.is_unspecified() => {
+                    Some(super::mdns::MdnsInterface::Addr(v4))
+                }
+                _ => None,
+            };
+            let net = super::mdns::MdnsNetConfig {
+                interface,
+                ipv4: true,
+                ipv6: m.ipv6,
+                port: m.port,
+            };
+            let faults = shared.clone();
+            let source: super::mdns::QuirkSource =
+                Arc::new(move || crate::mdns::quirks_from_active(&faults.faults.quirks()));
+            let rx = rx.clone();
+            tasks.push(tokio::spawn(async move {
+                if let Err(e) = super::mdns::serve_mdns_with(net, responder, rx, Some(source)).await
+                {
+                    tracing::error!("mDNS responder: {e}");
+                }
+            }));
+            Some(instance)
+        }
+    };
     Ok(RunningServer {
         ipp_addr: local,
         lpd_addr,
         socket_addr,
+        snmp_addr,
+        snmp_agent,
+        mdns_instance,
+        ipp_served: cfg.ipp,
         tls: tls_config.is_some(),
         certificate_pem: pem,
         printer: PrinterHandle(shared),

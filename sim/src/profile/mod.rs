@@ -13,6 +13,7 @@ mod typed;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Deserialize;
 
@@ -85,6 +86,66 @@ pub struct Profile {
     /// The LPD front end (RFC 1179): queues served, source-port policy.
     #[serde(default)]
     pub lpd: LpdSpec,
+    /// The SNMP agent: communities, identity, and MIB values imported from a
+    /// recording of a real printer.
+    #[serde(default)]
+    pub snmp: SnmpSpec,
+}
+
+/// The SNMP agent (`[snmp]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SnmpSpec {
+    /// Communities that may read (v1/v2c).
+    #[serde(default = "default_read_communities")]
+    pub read_communities: Vec<String>,
+    /// Communities that may also write (SetRequest).
+    #[serde(default = "default_write_communities")]
+    pub write_communities: Vec<String>,
+    /// `sysObjectID` (dotted); the PWG Port Monitor MIB's root by default.
+    #[serde(default)]
+    pub sys_object_id: Option<String>,
+    /// `sysContact`.
+    #[serde(default)]
+    pub contact: String,
+    /// The largest response the agent sends, in bytes (484–65507).
+    #[serde(default = "default_max_message_size")]
+    pub max_message_size: usize,
+    /// A MIB dump (`snmpwalk -On` output or an snmpsim `.snmprec` file),
+    /// relative to the profile file: its values stand in for the built ones,
+    /// its supplies replace `[[supplies]]`, and its IEEE 1284 device ID the
+    /// identity's. Objects that follow the printer's state stay live.
+    #[serde(default)]
+    pub walk: Option<std::path::PathBuf>,
+    /// The values read from `walk` (filled when the profile is loaded).
+    #[serde(skip)]
+    pub imported: Arc<Vec<(crate::snmp::Oid, crate::snmp::Value)>>,
+}
+
+fn default_read_communities() -> Vec<String> {
+    vec!["public".to_string()]
+}
+
+fn default_write_communities() -> Vec<String> {
+    vec!["private".to_string()]
+}
+
+fn default_max_message_size() -> usize {
+    65_507
+}
+
+impl Default for SnmpSpec {
+    fn default() -> Self {
+        SnmpSpec {
+            read_communities: default_read_communities(),
+            write_communities: default_write_communities(),
+            sys_object_id: None,
+            contact: String::new(),
+            max_message_size: default_max_message_size(),
+            walk: None,
+            imported: Arc::new(Vec::new()),
+        }
+    }
 }
 
 /// The LPD front end (`[lpd]`).
@@ -280,12 +341,48 @@ impl Profile {
 
     /// Parse a profile from TOML text; `origin` names it in errors.
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Profile, ProfileError> {
-        let profile: Profile = toml::from_str(text).map_err(|e| ProfileError::Toml {
+        Profile::from_toml_in(text, origin, None)
+    }
+
+    /// Parse a profile whose relative paths (`[snmp] walk`) are relative to `dir`.
+    pub fn from_toml_in(
+        text: &str,
+        origin: &str,
+        dir: Option<&Path>,
+    ) -> Result<Profile, ProfileError> {
+        let mut profile: Profile = toml::from_str(text).map_err(|e| ProfileError::Toml {
             origin: origin.to_string(),
             source: Box::new(e),
         })?;
         profile.validate(origin)?;
+        if let Some(walk) = profile.snmp.walk.clone() {
+            let path = match dir {
+                Some(d) if walk.is_relative() => d.join(&walk),
+                _ => walk,
+            };
+            profile.import_walk(&path, origin)?;
+        }
         Ok(profile)
+    }
+
+    /// Take MIB values from a dump (`snmpwalk -On` output or `.snmprec`):
+    /// the agent shows them, and the supplies and device ID follow them.
+    pub fn import_walk(&mut self, path: &Path, origin: &str) -> Result<(), ProfileError> {
+        let invalid = |message: String| ProfileError::Invalid {
+            origin: origin.to_string(),
+            field: "snmp.walk".into(),
+            message,
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))?;
+        let dump = crate::snmp::record::parse_dump(&text)
+            .map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+        for w in &dump.warnings {
+            tracing::warn!("{}: {w}", path.display());
+        }
+        crate::snmp::import::apply_to_profile(self, &dump.entries);
+        self.snmp.imported = Arc::new(dump.entries);
+        Ok(())
     }
 
     /// Read and parse a profile file.
@@ -294,7 +391,7 @@ impl Profile {
             path: path.display().to_string(),
             source,
         })?;
-        Profile::from_toml_str(&text, &path.display().to_string())
+        Profile::from_toml_in(&text, &path.display().to_string(), path.parent())
     }
 
     /// The printer's UUID (`urn:uuid:…` without the prefix).
@@ -350,6 +447,34 @@ impl Profile {
     }
 
     fn validate(&self, origin: &str) -> Result<(), ProfileError> {
+        let invalid = |field: &str, message: String| ProfileError::Invalid {
+            origin: origin.to_string(),
+            field: field.to_string(),
+            message,
+        };
+        if let Some(o) = &self.snmp.sys_object_id {
+            if let Err(e) = o.parse::<crate::snmp::Oid>() {
+                return Err(invalid("snmp.sys-object-id", e.to_string()));
+            }
+        }
+        if !(484..=65_507).contains(&self.snmp.max_message_size) {
+            return Err(invalid(
+                "snmp.max-message-size",
+                format!(
+                    "{} is outside 484-65507 (RFC 3417 section 3.2, and UDP's limit)",
+                    self.snmp.max_message_size
+                ),
+            ));
+        }
+        if self
+            .snmp
+            .read_communities
+            .iter()
+            .chain(&self.snmp.write_communities)
+            .any(String::is_empty)
+        {
+            return Err(invalid("snmp", "a community must not be empty".into()));
+        }
         if let Some(spec) = &self.scenario {
             if let Err(e) = crate::fault::scenario::Scenario::from_spec(spec) {
                 let (field, message) = match e {
