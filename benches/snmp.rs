@@ -28,12 +28,20 @@
 //!    15–20k GET/s; on a busy one wake-ups are cheaper and rates 2–4× that.
 //! 2. **Walks.** `snmpbulkwalk -v2c -c public -Cr50 -On HOST:PORT .1`, net-snmp's
 //!    own tool, N times against each agent: varbinds (output lines naming an
-//!    OID) a second. snmpd's tree is far bigger than a printer's; varbinds/s
-//!    normalises that, but each walk also starts a process, which a
-//!    printer-sized walk hardly outlasts, so the table shows that start-up (a
-//!    walk of sysDescr alone) and the same walk by this bench's own client
-//!    (GetBulk, max-repetitions 50, from 1.3, walk after walk for the
-//!    measurement time). Agents take turns, round by round, as for GETs.
+//!    OID, not the closing "No more variables left" line) a second. snmpd's
+//!    tree is far bigger than a printer's, and each walk also starts a
+//!    process, which a printer-sized walk hardly outlasts, so the table shows
+//!    that start-up (a walk of sysDescr alone), the same walk by this bench's
+//!    own client (GetBulk, max-repetitions 50, from 1.3, walk after walk for
+//!    the measurement time), and a row that walks a tree the size of snmpd's:
+//!    snmpd's own, exported by `paperjam profile snmp-export --from
+//!    snmp://…` and served by `paperjam serve --profile P`, where P is
+//!    `fixtures/printers/default.toml` plus `[snmp] walk = "…"` (our live
+//!    objects stay; the imported ones fill in the rest). Before the timed
+//!    rounds one walk of each is compared OID by OID, and every walk must
+//!    end cleanly (no `Error:` from the tool, such as "OID not increasing";
+//!    the bench client checks the order too). Agents take turns, round by
+//!    round, as for GETs.
 //! 3. **A fleet**: `paperjam serve --fleet N --fleet-base 127.1.0.1` (the
 //!    binary cargo builds for this bench), N printers on consecutive loopback
 //!    addresses, each with its own agent on the same port. RSS (`VmRSS`) once
@@ -110,6 +118,9 @@ const SNMPD_LEFT_OUT: &str =
 
 /// The row the peers are compared with: paperjam in a process of its own.
 const PAPERJAM: &str = "paperjam serve";
+
+/// The walk row of `paperjam serve` with snmpd's tree imported.
+const PAPERJAM_IMPORTED: &str = "paperjam serve, snmpd's tree imported";
 
 /// The first address of a fleet.
 const FLEET_BASE: &str = "127.1.0.1";
@@ -735,6 +746,8 @@ fn snmpd_version(bin: &Path) -> String {
 /// `snmpbulkwalk` runs against one agent.
 #[derive(Default)]
 struct ToolWalk {
+    /// Varbinds over all the runs (snmpd's tree changes as processes come
+    /// and go: hrSWRunTable).
     varbinds: usize,
     runs: usize,
     seconds: f64,
@@ -742,13 +755,18 @@ struct ToolWalk {
 
 impl ToolWalk {
     fn add(&mut self, w: &ToolWalk) {
-        self.varbinds = w.varbinds;
+        self.varbinds += w.varbinds;
         self.runs += w.runs;
         self.seconds += w.seconds;
     }
 
     fn rate(&self) -> f64 {
-        (self.varbinds * self.runs) as f64 / self.seconds.max(1e-9)
+        self.varbinds as f64 / self.seconds.max(1e-9)
+    }
+
+    /// Varbinds a walk, on average.
+    fn per_walk(&self) -> f64 {
+        self.varbinds as f64 / self.runs.max(1) as f64
     }
 
     fn ms_a_walk(&self) -> f64 {
@@ -830,30 +848,66 @@ fn tool_walks(tool: &Path, addr: SocketAddr, root: &str, runs: usize) -> Result<
     let mut varbinds = 0;
     let t = Instant::now();
     for _ in 0..runs {
-        let out = Command::new(tool)
-            .args(["-v2c", "-c", "public", "-Cr50", "-On"])
-            .arg(addr.to_string())
-            .arg(root)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(err)?;
-        if !out.status.success() {
-            return Err(format!(
-                "snmpbulkwalk exited {}: {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        varbinds = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|l| l.starts_with('.'))
-            .count();
+        varbinds += tool_walk(tool, addr, root)?.len();
     }
     Ok(ToolWalk {
         varbinds,
         runs,
         seconds: t.elapsed().as_secs_f64(),
     })
+}
+
+/// One `snmpbulkwalk` of `root`: the OIDs of its varbinds, in the order
+/// printed. A run that exits non-zero or prints an `Error:` (net-snmp's
+/// "Error: OID not increasing", when an agent's order breaks) is a failure.
+fn tool_walk(tool: &Path, addr: SocketAddr, root: &str) -> Result<Vec<String>> {
+    let out = Command::new(tool)
+        .args(["-v2c", "-c", "public", "-Cr50", "-On"])
+        .arg(addr.to_string())
+        .arg(root)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(err)?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() || stderr.contains("Error") {
+        return Err(format!(
+            "snmpbulkwalk exited {}: {}",
+            out.status,
+            stderr.trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with('.') && !l.contains(" = No more variables left"))
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_string)
+        .collect())
+}
+
+/// One walk of `imported` (paperjam serving snmpd's tree) against one of
+/// snmpd itself, OID by OID: what the walk table's equal-trees row serves.
+fn compare_trees(tool: &Path, imported: SocketAddr, snmpd: SocketAddr) -> Result<String> {
+    use std::collections::BTreeSet;
+    let ours: BTreeSet<String> = tool_walk(tool, imported, ".1")?.into_iter().collect();
+    let theirs: BTreeSet<String> = tool_walk(tool, snmpd, ".1")?.into_iter().collect();
+    let missing: Vec<&String> = theirs.difference(&ours).collect();
+    let extra = ours.difference(&theirs).count();
+    Ok(format!(
+        "{PAPERJAM_IMPORTED}: one walk, OID by OID against one of snmpd's, holds {} of snmpd's {} OIDs{} \
+         and {} more of paperjam's own MIB (objects paperjam keeps live take no imported values); \
+         it ended without an `Error:` (snmpbulkwalk's \"OID not increasing\" among them), as every timed walk must, \
+         and the bench client checks each OID follows the one before.",
+        group_digits((theirs.len() - missing.len()) as u64),
+        group_digits(theirs.len() as u64),
+        match missing.first() {
+            Some(first) => format!(
+                " (not the other {}, e.g. {first})",
+                group_digits(missing.len() as u64)
+            ),
+            None => String::new(),
+        },
+        group_digits(extra as u64),
+    ))
 }
 
 /// Whole-tree GetBulk walks (max-repetitions 50, from 1.3, as `-Cr50`
@@ -1065,6 +1119,64 @@ impl Served {
     }
 }
 
+/// `paperjam serve` with snmpd's tree imported: the tree exported by
+/// `paperjam profile snmp-export --from snmp://…`, read back by a profile's
+/// `[snmp] walk`. Stopped when dropped.
+struct Imported {
+    served: Served,
+    /// Objects in the export.
+    objects: usize,
+    _dir: tempfile::TempDir,
+}
+
+impl Imported {
+    fn start(bin: &Path, from: SocketAddr) -> Result<Imported> {
+        let dir = tempfile::Builder::new()
+            .prefix("bench-import-")
+            .tempdir()
+            .map_err(err)?;
+        let walk = dir.path().join("snmpd.walk");
+        let out = Command::new(bin)
+            .args(["profile", "snmp-export", "--from"])
+            .arg(format!("snmp://{from}"))
+            .arg("-o")
+            .arg(&walk)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", bin.display()))?;
+        if !out.status.success() {
+            return Err(format!(
+                "`paperjam profile snmp-export` exited {}: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        let text =
+            std::fs::read_to_string(&walk).map_err(|e| format!("{}: {e}", walk.display()))?;
+        let objects = paperjam_sim::snmp::record::parse_dump(&text)
+            .map_err(|e| format!("{}: {e}", walk.display()))?
+            .entries
+            .len();
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/printers/default.toml");
+        let mut profile =
+            std::fs::read_to_string(&base).map_err(|e| format!("{}: {e}", base.display()))?;
+        if profile.lines().any(|l| l.trim() == "[snmp]") {
+            return Err(format!("{} has an [snmp] section already", base.display()));
+        }
+        // Relative to the profile's folder.
+        profile.push_str("\n[snmp]\nwalk = \"snmpd.walk\"\n");
+        let path = dir.path().join("printer.toml");
+        std::fs::write(&path, profile).map_err(err)?;
+        let arg = path.to_str().ok_or("the temp folder's path is not UTF-8")?;
+        let served = Served::start(bin, None, &["--profile", arg])?;
+        Ok(Imported {
+            served,
+            objects,
+            _dir: dir,
+        })
+    }
+}
+
 fn run_fleet(bin: &Path, n: usize, measure: Duration) -> Result<FleetRow> {
     // A printer with IPP too takes two sockets: 10,000 of them need more
     // than this machine's 20,000 open files, so then the fleet runs SNMP only.
@@ -1215,6 +1327,7 @@ fn run() -> Result<()> {
 
     // 2. Walks.
     let mut walks: Vec<WalkRow> = Vec::new();
+    let mut walk_notes: Vec<String> = Vec::new();
     match find_tool("snmpbulkwalk") {
         None => note("snmpbulkwalk not installed (Debian package snmp): walk table omitted".into()),
         Some(tool) => {
@@ -1223,11 +1336,42 @@ fn run() -> Result<()> {
                 Some(a) => (PAPERJAM.to_string(), *a),
                 None => ("paperjam, in this process".to_string(), pj_addr),
             };
+            // Equal trees: snmpd's, exported with `paperjam profile
+            // snmp-export` and served by `paperjam serve --profile`.
+            let imported = match (&snmpd, &served) {
+                (Some(p), Some(_)) => match Imported::start(&bin, p.addr) {
+                    Ok(i) => Some(i),
+                    Err(e) => {
+                        note(format!("snmpd's tree was not imported: {e}"));
+                        None
+                    }
+                },
+                _ => None,
+            };
+            let imported_addr = imported
+                .as_ref()
+                .and_then(|i| i.served.agents.first().copied());
+            if let (Some(i), Some(a), Some(p)) = (&imported, imported_addr, &snmpd) {
+                walk_notes.push(format!(
+                    "snmpd's tree: {} objects exported by `paperjam profile snmp-export --from snmp://127.0.0.1:PORT` \
+                     into `snmpd.walk`, served by `paperjam serve --profile P` \
+                     (P: `fixtures/printers/default.toml` + `[snmp]` `walk = \"snmpd.walk\"`).",
+                    group_digits(i.objects as u64),
+                ));
+                match compare_trees(&tool, a, p.addr) {
+                    Ok(line) => walk_notes.push(line),
+                    Err(e) => {
+                        walk_notes.push(format!("{PAPERJAM_IMPORTED}: the check walk failed: {e}"))
+                    }
+                }
+            }
             let agents: Vec<(String, SocketAddr)> = std::iter::once(pj)
+                .chain(imported_addr.map(|a| (PAPERJAM_IMPORTED.to_string(), a)))
                 .chain(snmpd.as_ref().map(|p| (snmpd_name.clone(), p.addr)))
                 .chain(snmpsim.as_ref().map(|p| ("snmpsim".to_string(), p.addr)))
                 .collect();
             walks = measure_walks(&agents, &tool, &opts);
+            drop(imported);
         }
     }
     drop(snmpd);
@@ -1247,7 +1391,15 @@ fn run() -> Result<()> {
         }
     }
 
-    let report = render(&opts, &gets, &walks, &fleets, &snmpd_name, &notes);
+    let report = render(
+        &opts,
+        &gets,
+        &walks,
+        &walk_notes,
+        &fleets,
+        &snmpd_name,
+        &notes,
+    );
     println!("\n{report}");
     let out_dir = bin
         .parent()
@@ -1307,6 +1459,7 @@ fn render(
     opts: &Options,
     gets: &[GetRow],
     walks: &[WalkRow],
+    walk_notes: &[String],
     fleets: &[(usize, std::result::Result<FleetRow, String>)],
     snmpd_name: &str,
     notes: &[String],
@@ -1406,12 +1559,18 @@ fn render(
             .and_then(|w| w.client.as_ref().ok())
             .map(ClientWalk::rate);
         for w in walks {
+            // The imported row is paperjam too: its ratio is the line below.
+            let own = w.agent == PAPERJAM_IMPORTED;
             let (count, ms, tool_rate, tool_ratio) = match &w.tool {
                 Ok(t) => (
-                    group_digits(t.varbinds as u64),
+                    group_digits(t.per_walk().round() as u64),
                     format!("{:.1}", t.ms_a_walk()),
                     group_digits(t.rate().round() as u64),
-                    pj_tool.map_or("—".into(), |p| ratio(p, t.rate())),
+                    if own {
+                        "—".into()
+                    } else {
+                        pj_tool.map_or("—".into(), |p| ratio(p, t.rate()))
+                    },
                 ),
                 Err(e) => (
                     format!("failed: {}", e.replace('|', "/")),
@@ -1423,7 +1582,11 @@ fn render(
             let (client_rate, client_ratio) = match &w.client {
                 Ok(c) => (
                     group_digits(c.rate().round() as u64),
-                    pj_client.map_or("—".into(), |p| ratio(p, c.rate())),
+                    if own {
+                        "—".into()
+                    } else {
+                        pj_client.map_or("—".into(), |p| ratio(p, c.rate()))
+                    },
                 ),
                 Err(e) => (format!("failed: {}", e.replace('|', "/")), "—".into()),
             };
@@ -1447,6 +1610,37 @@ fn render(
              Agents take turns: a round is, for each agent, a sysDescr walk, a tool walk and a slice of client walks.",
             opts.measure.as_secs()
         );
+        let row = |name: &str| walks.iter().find(|w| w.agent == name);
+        if let (Some(a), Some(b)) = (row(PAPERJAM_IMPORTED), row(snmpd_name)) {
+            let mut line = format!("\nEqual trees, {PAPERJAM_IMPORTED} / {snmpd_name}:");
+            if let (Ok(x), Ok(y)) = (&a.tool, &b.tool) {
+                line += &format!(
+                    " {} `snmpbulkwalk` varbinds/s ({} vs {}; {:.1} vs {:.1} ms a walk of {} vs {} varbinds);",
+                    ratio(x.rate(), y.rate()),
+                    group_digits(x.rate().round() as u64),
+                    group_digits(y.rate().round() as u64),
+                    x.ms_a_walk(),
+                    y.ms_a_walk(),
+                    group_digits(x.per_walk().round() as u64),
+                    group_digits(y.per_walk().round() as u64)
+                );
+            }
+            if let (Ok(x), Ok(y)) = (&a.client, &b.client) {
+                line += &format!(
+                    " {} bench client varbinds/s ({} vs {}).",
+                    ratio(x.rate(), y.rate()),
+                    group_digits(x.rate().round() as u64),
+                    group_digits(y.rate().round() as u64)
+                );
+            }
+            if line.ends_with(':') {
+                line += " not measured (the walks failed).";
+            }
+            let _ = writeln!(s, "{line}");
+        }
+        for n in walk_notes {
+            let _ = writeln!(s, "\n{n}");
+        }
     }
 
     let _ = writeln!(
@@ -1570,33 +1764,39 @@ fn targets(
         }
     }
     let row = |name: &str| walks.iter().find(|w| w.agent == name);
-    match (walks.first(), row(snmpd_name)) {
-        (Some(a), Some(b)) => {
-            let mut line = format!("bulkwalk varbinds/s ≥ {snmpd_name}:");
-            if let (Ok(x), Ok(y)) = (&a.tool, &b.tool) {
-                let r = x.rate() / y.rate().max(1e-9);
-                line += &format!(
-                    " snmpbulkwalk {r:.2}× ({:.0} vs {:.0}) — {};",
-                    x.rate(),
-                    y.rate(),
-                    verdict(r >= 1.0)
-                );
+    let equal = row(PAPERJAM_IMPORTED);
+    for (a, what) in [
+        (walks.first().filter(|w| w.agent != PAPERJAM_IMPORTED), ""),
+        (equal, " on equal trees (snmpd's imported)"),
+    ] {
+        match (a, row(snmpd_name)) {
+            (Some(a), Some(b)) => {
+                let mut line = format!("bulkwalk varbinds/s ≥ {snmpd_name}{what}:");
+                if let (Ok(x), Ok(y)) = (&a.tool, &b.tool) {
+                    let r = x.rate() / y.rate().max(1e-9);
+                    line += &format!(
+                        " snmpbulkwalk {r:.2}× ({:.0} vs {:.0}) — {};",
+                        x.rate(),
+                        y.rate(),
+                        verdict(r >= 1.0)
+                    );
+                }
+                if let (Ok(x), Ok(y)) = (&a.client, &b.client) {
+                    let r = x.rate() / y.rate().max(1e-9);
+                    line += &format!(
+                        " bench client {r:.2}× ({:.0} vs {:.0}) — {}",
+                        x.rate(),
+                        y.rate(),
+                        verdict(r >= 1.0)
+                    );
+                }
+                if line.ends_with(':') {
+                    line += " not measured (the walks failed)";
+                }
+                v.push(line);
             }
-            if let (Ok(x), Ok(y)) = (&a.client, &b.client) {
-                let r = x.rate() / y.rate().max(1e-9);
-                line += &format!(
-                    " bench client {r:.2}× ({:.0} vs {:.0}) — {}",
-                    x.rate(),
-                    y.rate(),
-                    verdict(r >= 1.0)
-                );
-            }
-            if line.ends_with(':') {
-                line += " not measured (the walks failed)";
-            }
-            v.push(line);
+            _ => v.push(format!("bulkwalk varbinds/s ≥ snmpd{what}: not measured")),
         }
-        _ => v.push("bulkwalk varbinds/s ≥ snmpd: not measured".into()),
     }
     match fleets.iter().find(|(n, _)| *n == 10_000) {
         Some((_, Ok(f))) => v.push(format!(

@@ -615,20 +615,17 @@ fn settable(oid: &Oid) -> Option<Settable> {
 }
 
 /// Imported values replace built ones, except objects that follow the
-/// printer's state (status, levels, counters, alerts, the panel).
+/// printer's state: the clocks, the alert table and the front panel are
+/// ours alone (a recording's alerts are stale); in the status, level and
+/// counter columns our own rows stay live while a recording's other rows
+/// (e.g. the other devices of snmpd's hrDeviceTable) are kept.
 fn overlay_imported(mib: &mut Mib, imported: &[(Oid, Value)]) {
     if imported.is_empty() {
         return;
     }
-    let live: Vec<Oid> = [
+    let subtrees: Vec<Oid> = [
         &[1, 3, 6, 1, 2, 1, 1, 3][..],
         &[1, 3, 6, 1, 2, 1, 25, 1, 1],
-        &[1, 3, 6, 1, 2, 1, 25, 3, 2, 1, 5],
-        &[1, 3, 6, 1, 2, 1, 25, 3, 5, 1],
-        &[1, 3, 6, 1, 2, 1, 43, 6, 1, 1, 3],
-        &[1, 3, 6, 1, 2, 1, 43, 8, 2, 1, 10],
-        &[1, 3, 6, 1, 2, 1, 43, 10, 2, 1, 4],
-        &[1, 3, 6, 1, 2, 1, 43, 11, 1, 1, 9],
         &[1, 3, 6, 1, 2, 1, 43, 16, 5],
         &[1, 3, 6, 1, 2, 1, 43, 17, 6],
         &[1, 3, 6, 1, 2, 1, 43, 18, 1],
@@ -636,15 +633,29 @@ fn overlay_imported(mib: &mut Mib, imported: &[(Oid, Value)]) {
     .iter()
     .map(|p| Oid::new(*p))
     .collect();
+    let columns: Vec<Oid> = [
+        &[1, 3, 6, 1, 2, 1, 25, 3, 2, 1, 5][..],
+        &[1, 3, 6, 1, 2, 1, 25, 3, 5, 1],
+        &[1, 3, 6, 1, 2, 1, 43, 6, 1, 1, 3],
+        &[1, 3, 6, 1, 2, 1, 43, 8, 2, 1, 10],
+        &[1, 3, 6, 1, 2, 1, 43, 10, 2, 1, 4],
+        &[1, 3, 6, 1, 2, 1, 43, 11, 1, 1, 9],
+    ]
+    .iter()
+    .map(|p| Oid::new(*p))
+    .collect();
     for (oid, value) in imported {
-        if live.iter().any(|l| oid.starts_with(l)) {
+        if subtrees.iter().any(|l| oid.starts_with(l)) {
             continue;
         }
-        let access = match mib.get(oid) {
-            Lookup::Found(o) => o.access,
-            _ => Access::ReadOnly,
+        let ours = match mib.get(oid) {
+            Lookup::Found(o) => Some(o.access),
+            _ => None,
         };
-        mib.instance(oid.clone(), value.clone(), access);
+        if ours.is_some() && columns.iter().any(|c| oid.starts_with(c)) {
+            continue;
+        }
+        mib.instance(oid.clone(), value.clone(), ours.unwrap_or(Access::ReadOnly));
     }
 }
 

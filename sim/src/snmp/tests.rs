@@ -771,6 +771,9 @@ fn imported_values_stand_in_but_live_objects_stay_live() {
             Value::text("MFG:HP;MDL:4250;"),
         ),
         (oid(HR_PRINTER_STATUS), Value::Integer(4)),
+        // Another device's status row, and a stale alert of the recording.
+        (oid("1.3.6.1.2.1.25.3.2.1.5.2"), Value::Integer(5)),
+        (oid("1.3.6.1.2.1.43.18.1.1.7.1.9"), Value::Integer(8)),
     ];
     let mut r = Rig::with(|c| c.imported = Arc::new(imported));
     assert_eq!(r.value(SYS_DESCR), Value::text("HP LaserJet 4250"));
@@ -782,6 +785,22 @@ fn imported_values_stand_in_but_live_objects_stay_live() {
         r.value(HR_PRINTER_STATUS),
         Value::Integer(3),
         "the model's, not the recording's"
+    );
+    assert_eq!(
+        r.value("1.3.6.1.2.1.25.3.2.1.5.2"),
+        Value::Integer(5),
+        "kept"
+    );
+    assert_eq!(
+        r.value(HR_DEVICE_STATUS),
+        Value::Integer(2),
+        "ours stays live"
+    );
+    let m = r.get(Version::V2c, &["1.3.6.1.2.1.43.18.1.1.7.1.9"]);
+    assert_eq!(
+        m.pdu.varbinds[0].value,
+        VarValue::NoSuchInstance,
+        "no stale alerts"
     );
 }
 
