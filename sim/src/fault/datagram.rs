@@ -188,6 +188,12 @@ impl DatagramFaults {
         DatagramFaults { faults, rng }
     }
 
+    /// Put `faults` in force instead (a fault raised or cleared live); the
+    /// random source carries on.
+    pub fn replace(&mut self, faults: Vec<DatagramFault>) {
+        self.faults = faults;
+    }
+
     /// The faults, in order.
     pub fn faults(&self) -> &[DatagramFault] {
         &self.faults

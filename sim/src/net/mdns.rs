@@ -295,6 +295,39 @@ impl Sockets {
     }
 }
 
+/// The datagram faults in force (drop, delay, duplicate, truncate) and the
+/// seeded random source they draw from.
+pub type DatagramSource = (
+    watch::Receiver<Arc<[crate::fault::datagram::DatagramFault]>>,
+    crate::fault::SeededRng,
+);
+
+/// Send `out` through the datagram faults: dropped, cut, doubled or late.
+async fn send_faulted(
+    sockets: &Arc<Sockets>,
+    out: Vec<Transmit>,
+    faults: &mut Option<crate::fault::datagram::DatagramFaults>,
+) {
+    let Some(f) = faults.as_mut().filter(|f| !f.faults().is_empty()) else {
+        sockets.send_all(&out).await;
+        return;
+    };
+    for t in out {
+        for (after, bytes) in f.apply(&t.bytes) {
+            let t = Transmit { to: t.to, bytes };
+            if after.is_zero() {
+                sockets.send(&t).await;
+            } else {
+                let s = sockets.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(after).await;
+                    s.send(&t).await;
+                });
+            }
+        }
+    }
+}
+
 /// Serves `responder` until `shutdown` turns `true` (or its sender is
 /// dropped), then sends its goodbyes and returns.
 ///
@@ -306,19 +339,22 @@ pub async fn serve_mdns(
     responder: Responder,
     shutdown: watch::Receiver<bool>,
 ) -> Result<(), MdnsNetError> {
-    serve_mdns_with(cfg, responder, shutdown, None).await
+    serve_mdns_with(cfg, responder, shutdown, None, None).await
 }
 
 /// Where a running responder reads the quirks in force before each packet
 /// and timer (the live fault state of a virtual printer).
 pub type QuirkSource = Arc<dyn Fn() -> MdnsQuirks + Send + Sync>;
 
-/// [`serve_mdns`], with the responder's quirks read from `quirks` as it goes.
+/// [`serve_mdns`], with the responder's quirks read from `quirks` as it
+/// goes, and what it sends passed through the datagram faults of
+/// `datagrams` (a virtual printer's live fault state).
 pub async fn serve_mdns_with(
     cfg: MdnsNetConfig,
     mut responder: Responder,
     mut shutdown: watch::Receiver<bool>,
     quirks: Option<QuirkSource>,
+    datagrams: Option<DatagramSource>,
 ) -> Result<(), MdnsNetError> {
     if !cfg.ipv4 && !cfg.ipv6 {
         return Err(MdnsNetError::NoFamily);
@@ -336,7 +372,17 @@ pub async fn serve_mdns_with(
         index,
         fallback_v4,
     };
-    let sockets = Sockets {
+    let (mut faults_rx, mut faults) = match datagrams {
+        Some((rx, rng)) => {
+            let list = rx.borrow().to_vec();
+            (
+                Some(rx),
+                Some(crate::fault::datagram::DatagramFaults::new(list, rng)),
+            )
+        }
+        None => (None, None),
+    };
+    let sockets = Arc::new(Sockets {
         v4: if cfg.ipv4 {
             Some(setup.open_v4()?)
         } else {
@@ -349,7 +395,7 @@ pub async fn serve_mdns_with(
         },
         port: cfg.port,
         index: index.unwrap_or(0),
-    };
+    });
     responder.set_families(cfg.ipv4, cfg.ipv6);
     responder.set_mdns_port(cfg.port);
     tracing::info!(
@@ -396,10 +442,15 @@ pub async fn serve_mdns_with(
             },
             () = sleep_until(deadline) => responder.handle_timeout(sim_now()),
         };
-        sockets.send_all(&out).await;
+        if let (Some(rx), Some(f)) = (faults_rx.as_mut(), faults.as_mut()) {
+            if rx.has_changed().unwrap_or(false) {
+                f.replace(rx.borrow_and_update().to_vec());
+            }
+        }
+        send_faulted(&sockets, out, &mut faults).await;
     }
     let goodbyes = responder.shutdown(sim_now());
-    sockets.send_all(&goodbyes).await;
+    send_faulted(&sockets, goodbyes.clone(), &mut faults).await;
     tracing::info!(goodbyes = goodbyes.len(), "mDNS responder stopped");
     Ok(())
 }
@@ -511,6 +562,57 @@ mod tests {
         assert_eq!(p.id(), 0x5151);
         assert!(!p.answers.is_empty());
         assert!(p.answers.iter().all(|a| a.ttl <= 10 && !a.cache_flush));
+        tx.send(true).unwrap();
+        let ended = tokio::time::timeout(Duration::from_secs(5), task).await;
+        assert!(matches!(ended, Ok(Ok(Ok(())))), "{ended:?}");
+    }
+
+    /// The datagram faults act on what the responder sends: under `drop`
+    /// nothing comes back; cleared, the answers come again.
+    #[tokio::test]
+    async fn datagram_faults_act_on_answers() {
+        use crate::fault::datagram::DatagramFault;
+        let port = free_port();
+        let cfg = MdnsNetConfig {
+            interface: Some(MdnsInterface::Addr(Ipv4Addr::LOCALHOST)),
+            port,
+            ..MdnsNetConfig::default()
+        };
+        let (faults_tx, faults_rx) = watch::channel::<Arc<[DatagramFault]>>(Arc::from(Vec::new()));
+        let (tx, rx) = watch::channel(false);
+        let rng = crate::fault::SeededRng::new(7);
+        let task = tokio::spawn(serve_mdns_with(
+            cfg,
+            responder(),
+            rx,
+            None,
+            Some((faults_rx, rng)),
+        ));
+        let client = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let to = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let mut buf = vec![0u8; MAX_DATAGRAM];
+        let mut ask = async |tries: usize| {
+            for _ in 0..tries {
+                client.send_to(&legacy_query(), to).await.unwrap();
+                if let Ok(Ok(_)) =
+                    tokio::time::timeout(Duration::from_millis(200), client.recv_from(&mut buf))
+                        .await
+                {
+                    return true;
+                }
+            }
+            false
+        };
+        assert!(ask(50).await, "no answer to a legacy query within 10 s");
+        let drop: DatagramFault = "drop".parse().unwrap();
+        faults_tx.send(Arc::from(vec![drop])).unwrap();
+        // An answer to an earlier query may still sit in the client's
+        // socket: read it away before counting.
+        let _ = ask(1).await;
+        assert!(!ask(3).await, "answered under drop");
+        faults_tx.send(Arc::from(Vec::new())).unwrap();
+        let _ = ask(1).await;
+        assert!(ask(10).await, "no answer once drop is cleared");
         tx.send(true).unwrap();
         let ended = tokio::time::timeout(Duration::from_secs(5), task).await;
         assert!(matches!(ended, Ok(Ok(Ok(())))), "{ended:?}");

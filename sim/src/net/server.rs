@@ -726,12 +726,18 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
                 ipv6: m.ipv6,
                 port: m.port,
             };
+            let datagrams = (
+                shared.faults.datagram_faults(),
+                shared.faults.next_connection_rng(),
+            );
             let faults = shared.clone();
             let source: super::mdns::QuirkSource =
                 Arc::new(move || crate::mdns::quirks_from_active(&faults.faults.quirks()));
             let rx = rx.clone();
             tasks.push(tokio::spawn(async move {
-                if let Err(e) = super::mdns::serve_mdns_with(net, responder, rx, Some(source)).await
+                if let Err(e) =
+                    super::mdns::serve_mdns_with(net, responder, rx, Some(source), Some(datagrams))
+                        .await
                 {
                     tracing::error!("mDNS responder: {e}");
                 }
