@@ -10,7 +10,6 @@
 
 use std::collections::VecDeque;
 use std::io::IsTerminal as _;
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -627,8 +626,7 @@ fn parse_target(s: &str) -> Result<Target, Fatal> {
 }
 
 fn is_loopback(t: &TargetUri) -> bool {
-    t.host.eq_ignore_ascii_case("localhost")
-        || t.host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    paperjam_suites::raw_target::is_loopback_host(&t.host)
 }
 
 /// Run `cases` with `jobs` at once; returns the results, the target's

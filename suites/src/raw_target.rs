@@ -196,29 +196,22 @@ impl RawTarget {
 
     /// `host:port`, IPv6 in brackets.
     pub fn authority(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
+        authority_of(&self.host, self.port)
     }
 
     /// Whether the host is this machine (`localhost` or a loopback address).
     pub fn is_loopback(&self) -> bool {
-        self.host.eq_ignore_ascii_case("localhost")
-            || self.host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        is_loopback_host(&self.host)
     }
 
     /// The first address the host resolves to.
     pub async fn resolve(&self) -> Result<SocketAddr, RawTargetError> {
         let authority = self.authority();
-        let mut addrs = tokio::net::lookup_host((self.host.as_str(), self.port))
-            .await
-            .map_err(|source| RawTargetError::Resolve {
-                authority: authority.clone(),
-                source,
-            })?;
-        addrs.next().ok_or(RawTargetError::NoAddress { authority })
+        match resolve_first(&self.host, self.port).await {
+            Ok(a) => Ok(a),
+            Err(Some(source)) => Err(RawTargetError::Resolve { authority, source }),
+            Err(None) => Err(RawTargetError::NoAddress { authority }),
+        }
     }
 
     /// Connect to `addr` once, before any case, and say what the target is:
@@ -240,6 +233,31 @@ impl RawTarget {
                 .unwrap_or_default()),
         }
     }
+}
+
+/// `host:port`, IPv6 in brackets (for every target kind).
+pub(crate) fn authority_of(host: &str, port: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
+/// Whether `host` is this machine (`localhost` or a loopback address).
+pub fn is_loopback_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The first address `host` resolves to: `Err(Some(e))` when the lookup
+/// failed, `Err(None)` when it gave no address.
+pub(crate) async fn resolve_first(
+    host: &str,
+    port: u16,
+) -> Result<SocketAddr, Option<std::io::Error>> {
+    let mut addrs = tokio::net::lookup_host((host, port)).await.map_err(Some)?;
+    addrs.next().ok_or(None)
 }
 
 /// `host[:port]` or `[v6][:port]`.

@@ -3,7 +3,7 @@
 //! the runner's options name another. A `?query` is ignored; a path (an
 //! SNMPv3 context) is refused.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use crate::raw_target::{percent_decode, split_authority};
 
@@ -101,29 +101,22 @@ impl SnmpTarget {
 
     /// `host:port`, IPv6 in brackets.
     pub fn authority(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
+        crate::raw_target::authority_of(&self.host, self.port)
     }
 
     /// Whether the host is this machine (`localhost` or a loopback address).
     pub fn is_loopback(&self) -> bool {
-        self.host.eq_ignore_ascii_case("localhost")
-            || self.host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        crate::raw_target::is_loopback_host(&self.host)
     }
 
     /// The first address the host resolves to.
     pub async fn resolve(&self) -> Result<SocketAddr, SnmpTargetError> {
         let authority = self.authority();
-        let mut addrs = tokio::net::lookup_host((self.host.as_str(), self.port))
-            .await
-            .map_err(|source| SnmpTargetError::Resolve {
-                authority: authority.clone(),
-                source,
-            })?;
-        addrs.next().ok_or(SnmpTargetError::NoAddress { authority })
+        match crate::raw_target::resolve_first(&self.host, self.port).await {
+            Ok(a) => Ok(a),
+            Err(Some(source)) => Err(SnmpTargetError::Resolve { authority, source }),
+            Err(None) => Err(SnmpTargetError::NoAddress { authority }),
+        }
     }
 }
 
