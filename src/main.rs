@@ -13,8 +13,10 @@ use paperjam_sim::model::Speed;
 use paperjam_sim::net::{server, Limits, ServerConfig, TlsSource};
 use paperjam_sim::profile::{Profile, DEFAULT_PROFILE_TOML};
 
+mod capture_cmd;
 mod fault_cmd;
 mod fleet;
+mod record_cmd;
 mod snmp_export;
 mod test_cmd;
 
@@ -34,6 +36,14 @@ enum Command {
     Test(test_cmd::TestArgs),
     /// Raise, clear and list faults on a running printer (its control API).
     Fault(fault_cmd::FaultArgs),
+    /// Stand in front of a real printer as a transparent proxy and record
+    /// what goes through it into a pcapng file.
+    Record(record_cmd::RecordArgs),
+    /// Read a capture (pcap, pcapng): its sessions, decoded.
+    Capture(capture_cmd::CaptureArgs),
+    /// Replay the client side of a capture against a target and diff the
+    /// answers with the captured ones.
+    Replay(capture_cmd::ReplayArgs),
     /// Printer profiles.
     Profile {
         #[command(subcommand)]
@@ -52,6 +62,17 @@ enum ProfileCommand {
     Check {
         /// A path to a profile file.
         path: PathBuf,
+    },
+    /// Derive a profile from a capture: IPP attributes from its
+    /// Get-Printer-Attributes answers, MIB values from its SNMP answers
+    /// (written to a walk file beside the profile), so `serve --profile`
+    /// imitates the captured printer.
+    FromCapture {
+        /// The capture file (pcap or pcapng).
+        file: PathBuf,
+        /// Write the profile here (and the walk beside it) instead of stdout.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
     },
     /// Write a MIB dump: of a profile's virtual printer as it starts, or
     /// (with --from) of a live agent walked over SNMP. A profile's
@@ -211,6 +232,9 @@ fn main() -> ExitCode {
         Command::Profile { command } => profile(command),
         Command::Test(args) => test_cmd::run(args),
         Command::Fault(args) => fault_cmd::run(args),
+        Command::Record(args) => record_cmd::run(args),
+        Command::Capture(args) => capture_cmd::run_capture(args),
+        Command::Replay(args) => capture_cmd::run_replay(args),
     }
 }
 
@@ -238,6 +262,9 @@ fn profile(cmd: ProfileCommand) -> ExitCode {
                     ExitCode::from(2)
                 }
             }
+        }
+        ProfileCommand::FromCapture { file, out } => {
+            capture_cmd::run_from_capture(&file, out.as_deref())
         }
         ProfileCommand::SnmpExport {
             profile,

@@ -271,7 +271,7 @@ impl LevelArg {
 
 /// `--format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-enum Format {
+pub(crate) enum Format {
     /// `report.json`, the versioned source of the others.
     Json,
     /// `report.md`.
@@ -283,7 +283,7 @@ enum Format {
 }
 
 impl Format {
-    fn file_name(self) -> &'static str {
+    pub(crate) fn file_name(self) -> &'static str {
         match self {
             Format::Json => "report.json",
             Format::Markdown => "report.md",
@@ -292,7 +292,7 @@ impl Format {
         }
     }
 
-    fn render(self, r: &Report) -> Result<String, String> {
+    pub(crate) fn render(self, r: &Report) -> Result<String, String> {
         match self {
             Format::Json => Ok(r.to_json()),
             Format::Markdown => Ok(markdown::render(r)),

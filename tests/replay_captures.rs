@@ -1,517 +1,462 @@
-//! Replays the client side of the sessions recorded in `captures/` against an
-//! in-process virtual printer.
+//! Every capture replayed against a fresh in-process virtual printer, one
+//! nextest test each: the captures recorded by this project in `captures/`
+//! (`captures/NAME`), and every capture in the folder
+//! `PAPERJAM_EXTERNAL_CAPTURES` names (`external/NAME`; CI points it at
+//! `../shared/captures`, real third-party traffic).
 //!
-//! Each capture (pcapng, recorded with `tshark -i lo` against
-//! `paperjam serve`; see `captures/README.md`) is read with `pcap-file`, its
-//! packets parsed with `etherparse`, and the two byte streams of every TCP
-//! connection reassembled (by sequence number, duplicates dropped). The
-//! client's bytes are then sent to a fresh printer in the same conversational
-//! steps: up to the byte the captured server had acknowledged when it
-//! answered, then as many bytes as it answered are read back and compared.
-//! Finally the printer must hold the printed document, byte-exact.
+//! The capture is read, reassembled and split into sessions by
+//! `paperjam_suites::pcap`, the client side replayed by
+//! `paperjam_suites::replay` (IPP, LPD, AppSocket and SNMP, printing and
+//! writing allowed: the printer is ours), and:
+//! - a capture whose sidecar says `replay = "identical"` (recorded against
+//!   `paperjam serve`) must replay with every exchange passing: no
+//!   difference at all once ids, times, addresses and counters are
+//!   normalised; and every document it printed must be in the spool,
+//!   byte-exact;
+//! - any other capture must get a verdict for every exchange (the virtual
+//!   printer answers everything), and its graded report is an insta snapshot
+//!   in `reports/replay-NAME.snap`, reviewed with `cargo insta review`.
 //!
-//! The sidecar `captures/<name>.toml` names the protocol and any faults the
-//! recorded printer carried (`server_faults`).
+//! A capture with a Get-Printer-Attributes answer or SNMP answers also gets
+//! a round trip (`roundtrip/NAME`): a profile derived from it
+//! (`paperjam profile from-capture`), a virtual printer served from that
+//! profile, the capture replayed against it — and every Get-Printer-Attributes
+//! answer and SNMP GetRequest answered as captured, and every MIB value the
+//! recorded agent answered got back by name: no attribute or binding the
+//! recorded printer answered is missing or different (the virtual printer
+//! may answer more; what follows its own state stays its own).
 
-use std::net::SocketAddr;
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use etherparse::{NetSlice, SlicedPacket, TransportSlice};
+use libtest_mimic::{Arguments, Failed, Trial};
 use paperjam_sim::fault::Fault;
 use paperjam_sim::model::Speed;
 use paperjam_sim::net::{server, RunningServer, ServerConfig, TlsSource};
+use paperjam_sim::profile::derive::derive;
 use paperjam_sim::profile::Profile;
-use pcap_file::pcapng::{Block, PcapNgReader};
-use pcap_file::DataLink;
+use paperjam_sim::snmp::agent::follows_state;
+use paperjam_sim::snmp::message::{VarValue, Version};
+use paperjam_sim::snmp::{Oid, Value as SnmpValue};
+use paperjam_sim::wire::ipp::RawMessage;
+use paperjam_suites::client::TargetUri;
+use paperjam_suites::grade::Outcome;
+use paperjam_suites::pcap::profile::profile_sources;
+use paperjam_suites::pcap::session::{SessionBody, SessionSet};
+use paperjam_suites::raw_target::RawTarget;
+use paperjam_suites::replay::{replay, ReplayOptions, ReplayTargets};
+use paperjam_suites::report::Report;
+use paperjam_suites::snmp::client::SnmpClient;
+use paperjam_suites::snmp::SnmpTarget;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-
-type Result<T> = std::result::Result<T, String>;
-
-/// How long any one read from the printer may take.
-const STEP_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn sha256_hex(b: &[u8]) -> String {
-    hex(&Sha256::digest(b))
-}
-
-/// The keys of a capture's sidecar the replay needs.
-#[derive(serde::Deserialize)]
+/// The sidecar keys the replay reads.
+#[derive(serde::Deserialize, Default)]
 struct Sidecar {
-    protocol: String,
     #[serde(default)]
     server_faults: Vec<String>,
+    /// `identical` when recorded against `paperjam serve`.
+    #[serde(default)]
+    replay: Option<String>,
 }
 
-/// One TCP segment seen in the capture.
-struct Segment {
-    src: SocketAddr,
-    dst: SocketAddr,
-    seq: u32,
-    ack: Option<u32>,
-    syn: bool,
-    fin: bool,
-    payload: Vec<u8>,
-}
-
-/// One reassembled TCP connection.
-#[derive(Debug)]
-struct Connection {
-    client: SocketAddr,
-    server: SocketAddr,
-    /// Client → server bytes.
-    upstream: Vec<u8>,
-    /// Server → client bytes.
-    downstream: Vec<u8>,
-    /// `(client bytes received, server bytes sent)` each time the captured
-    /// server sent data: the client bytes it had acknowledged by then, and
-    /// the end of what it had sent.
-    steps: Vec<(usize, usize)>,
-    /// Whether the captured server closed its side before the client did
-    /// (it answered and hung up, as after a queue listing).
-    server_closed_first: bool,
-}
-
-/// Every TCP segment of a pcapng file, in capture order.
-fn read_segments(path: &Path) -> Result<Vec<Segment>> {
-    let file = std::fs::File::open(path).map_err(|e| {
-        format!(
-            "capture {} is missing or unreadable ({e}); record it as captures/README.md says",
-            path.display()
-        )
-    })?;
-    let mut reader = PcapNgReader::new(file)
-        .map_err(|e| format!("{} is not a pcapng file: {e}", path.display()))?;
-    let mut links: Vec<DataLink> = Vec::new();
-    let mut segments = Vec::new();
-    while let Some(block) = reader.next_block() {
-        let block = block.map_err(|e| format!("{}: unreadable block: {e}", path.display()))?;
-        let (link, data) = match block {
-            Block::InterfaceDescription(idb) => {
-                links.push(idb.linktype);
-                continue;
-            }
-            Block::EnhancedPacket(epb) => {
-                let link = links
-                    .get(epb.interface_id as usize)
-                    .copied()
-                    .ok_or_else(|| format!("{}: packet of an unknown interface", path.display()))?;
-                (link, epb.data.into_owned())
-            }
-            Block::SimplePacket(spb) => {
-                let link = links
-                    .first()
-                    .copied()
-                    .ok_or_else(|| format!("{}: packet before any interface", path.display()))?;
-                (link, spb.data.into_owned())
-            }
-            _ => continue,
-        };
-        if let Some(s) = parse_segment(link, &data)
-            .map_err(|e| format!("{}: unparsable packet: {e}", path.display()))?
-        {
-            segments.push(s);
-        }
+fn sidecar(capture: &Path) -> Result<Sidecar, String> {
+    let path = capture.with_extension("toml");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display())),
+        Err(_) => Ok(Sidecar::default()),
     }
-    Ok(segments)
 }
 
-/// The TCP segment in one captured frame, if it holds one.
-fn parse_segment(link: DataLink, data: &[u8]) -> Result<Option<Segment>> {
-    let sliced = match link {
-        DataLink::ETHERNET => SlicedPacket::from_ethernet(data),
-        DataLink::LINUX_SLL => SlicedPacket::from_linux_sll(data),
-        // BSD loopback: a 4-byte address family, then the IP packet.
-        DataLink::NULL | DataLink::LOOP => SlicedPacket::from_ip(data.get(4..).unwrap_or(&[])),
-        DataLink::RAW | DataLink::IPV4 | DataLink::IPV6 => SlicedPacket::from_ip(data),
-        other => return Err(format!("unsupported link type {other:?}")),
-    }
-    .map_err(|e| e.to_string())?;
-    let (src_ip, dst_ip) = match &sliced.net {
-        Some(NetSlice::Ipv4(ip)) => (
-            ip.header().source_addr().into(),
-            ip.header().destination_addr().into(),
-        ),
-        Some(NetSlice::Ipv6(ip)) => (
-            ip.header().source_addr().into(),
-            ip.header().destination_addr().into(),
-        ),
-        _ => return Ok(None),
-    };
-    let Some(TransportSlice::Tcp(tcp)) = &sliced.transport else {
-        return Ok(None);
-    };
-    Ok(Some(Segment {
-        src: SocketAddr::new(src_ip, tcp.source_port()),
-        dst: SocketAddr::new(dst_ip, tcp.destination_port()),
-        seq: tcp.sequence_number(),
-        ack: tcp.ack().then(|| tcp.acknowledgment_number()),
-        syn: tcp.syn(),
-        fin: tcp.fin(),
-        payload: tcp.payload().to_vec(),
-    }))
-}
-
-/// One direction's byte stream: the segments' payloads placed by sequence
-/// number relative to the first data byte (`isn + 1`), overlaps and
-/// duplicates dropped. A hole is an error.
-fn reassemble(isn: u32, segments: &[(u32, &[u8])]) -> Result<Vec<u8>> {
-    let mut placed: Vec<(usize, &[u8])> = segments
-        .iter()
-        .filter(|(_, p)| !p.is_empty())
-        .map(|(seq, p)| (seq.wrapping_sub(isn.wrapping_add(1)) as usize, *p))
+fn captures_in(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("pcap" | "pcapng" | "cap")
+            )
+        })
         .collect();
-    placed.sort_by_key(|(off, _)| *off);
-    let mut out = Vec::new();
-    for (off, p) in placed {
-        let end = off + p.len();
-        if end <= out.len() {
-            continue; // a retransmission
-        }
-        if off > out.len() {
-            return Err(format!(
-                "bytes {}..{off} were not captured (a hole in the stream)",
-                out.len()
-            ));
-        }
-        out.extend_from_slice(&p[out.len() - off..]);
-    }
+    out.sort();
     Ok(out)
 }
 
-/// The TCP connections of a capture, in the order they were opened.
-fn connections(segments: &[Segment]) -> Result<Vec<Connection>> {
-    // Client and server of each connection, from its SYN.
-    let mut opened: Vec<(SocketAddr, SocketAddr)> = Vec::new();
-    for s in segments {
-        if s.syn && s.ack.is_none() && !opened.contains(&(s.src, s.dst)) {
-            opened.push((s.src, s.dst));
-        }
-    }
-    if opened.is_empty() {
-        return Err("no connection opened (no SYN) in the capture".into());
-    }
-    let mut out = Vec::new();
-    for (client, server) in opened {
-        let isn = |from: SocketAddr, to: SocketAddr| {
-            segments
-                .iter()
-                .find(|s| s.syn && s.src == from && s.dst == to)
-                .map(|s| s.seq)
-                .ok_or_else(|| format!("no SYN from {from} to {to} in the capture"))
-        };
-        let (client_isn, server_isn) = (isn(client, server)?, isn(server, client)?);
-        let dir = |from: SocketAddr, to: SocketAddr| -> Vec<(u32, &[u8])> {
-            segments
-                .iter()
-                .filter(|s| s.src == from && s.dst == to)
-                .map(|s| (s.seq, s.payload.as_slice()))
-                .collect()
-        };
-        let upstream = reassemble(client_isn, &dir(client, server))
-            .map_err(|e| format!("{client} → {server}: {e}"))?;
-        let downstream = reassemble(server_isn, &dir(server, client))
-            .map_err(|e| format!("{server} → {client}: {e}"))?;
-        let server_closed_first = segments
-            .iter()
-            .find(|s| {
-                s.fin && ((s.src, s.dst) == (client, server) || (s.src, s.dst) == (server, client))
-            })
-            .is_some_and(|s| s.src == server);
-        let mut steps: Vec<(usize, usize)> = Vec::new();
-        for s in segments
-            .iter()
-            .filter(|s| s.src == server && s.dst == client)
-        {
-            if s.payload.is_empty() {
-                continue;
-            }
-            let acked = s
-                .ack
-                .map(|a| a.wrapping_sub(client_isn.wrapping_add(1)) as usize)
-                .unwrap_or(0)
-                .min(upstream.len());
-            let end = (s.seq.wrapping_sub(server_isn.wrapping_add(1)) as usize + s.payload.len())
-                .min(downstream.len());
-            match steps.last_mut() {
-                Some(last) if last.0 == acked => last.1 = last.1.max(end),
-                _ => steps.push((acked, end)),
-            }
-        }
-        out.push(Connection {
-            client,
-            server,
-            upstream,
-            downstream,
-            steps,
-            server_closed_first,
-        });
-    }
-    Ok(out)
-}
-
-/// A capture: its sidecar and its connections.
-fn load(name: &str) -> (Sidecar, Vec<Connection>) {
-    let dir = root().join("captures");
-    let pcap = dir.join(format!("{name}.pcapng"));
-    let side = dir.join(format!("{name}.toml"));
-    let text = std::fs::read_to_string(&side)
-        .unwrap_or_else(|e| panic!("sidecar {} is missing or unreadable: {e}", side.display()));
-    let sidecar: Sidecar = toml::from_str(&text)
-        .unwrap_or_else(|e| panic!("sidecar {} is not valid: {e}", side.display()));
-    let segments = read_segments(&pcap).unwrap_or_else(|e| panic!("{e}"));
-    let conns = connections(&segments).unwrap_or_else(|e| panic!("{}: {e}", pcap.display()));
-    for c in &conns {
-        eprintln!(
-            "{name}: {} → {}: {} bytes up, {} down, {} steps, server closed first: {}",
-            c.client,
-            c.server,
-            c.upstream.len(),
-            c.downstream.len(),
-            c.steps.len(),
-            c.server_closed_first
-        );
-    }
-    (sidecar, conns)
-}
-
-async fn start(faults: &[String]) -> Result<RunningServer> {
+async fn start(faults: &[String]) -> Result<RunningServer, String> {
     let profile = Profile::default_profile().map_err(|e| e.to_string())?;
+    start_with(profile, faults).await
+}
+
+async fn start_with(profile: Profile, faults: &[String]) -> Result<RunningServer, String> {
     let mut cfg = ServerConfig::new(Arc::new(profile));
     cfg.ipp_port = 0;
     cfg.lpd_port = Some(0);
     cfg.socket_port = Some(0);
+    cfg.snmp_port = Some(0);
     cfg.speed = Speed::Instant;
     cfg.tls = TlsSource::Off;
+    cfg.boot_unix_ms = Some(1_795_000_000_000);
     cfg.faults = faults
         .iter()
         .map(|f| {
             f.parse::<Fault>()
                 .map_err(|e| format!("sidecar fault {f:?}: {e}"))
         })
-        .collect::<Result<_>>()?;
+        .collect::<Result<_, _>>()?;
     server::start(cfg).await.map_err(|e| e.to_string())
 }
 
-async fn read_exact(s: &mut TcpStream, n: usize) -> Result<Vec<u8>> {
-    let mut buf = vec![0u8; n];
-    tokio::time::timeout(STEP_TIMEOUT, s.read_exact(&mut buf))
-        .await
-        .map_err(|_| format!("no answer of {n} bytes within {STEP_TIMEOUT:?}"))?
-        .map_err(|e| format!("reading {n} bytes: {e}"))?;
-    Ok(buf)
+fn targets(srv: &RunningServer) -> Result<ReplayTargets, String> {
+    let ipp = srv.uris().first().cloned().ok_or("no IPP listener")?;
+    let lpd = srv.lpd_addr.ok_or("no LPD listener")?;
+    let socket = srv.socket_addr.ok_or("no AppSocket listener")?;
+    let snmp = srv.snmp_addr.ok_or("no SNMP agent")?;
+    Ok(ReplayTargets {
+        ipp: Some(TargetUri::parse(&ipp).map_err(|e| e.to_string())?),
+        lpd: Some(RawTarget::parse(&format!("lpd://{lpd}/lp")).map_err(|e| e.to_string())?),
+        socket: Some(RawTarget::parse(&format!("socket://{socket}")).map_err(|e| e.to_string())?),
+        snmp: Some(SnmpTarget::parse(&format!("snmp://{snmp}")).map_err(|e| e.to_string())?),
+    })
 }
 
-async fn read_to_end(s: &mut TcpStream) -> Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    tokio::time::timeout(STEP_TIMEOUT, s.read_to_end(&mut buf))
-        .await
-        .map_err(|_| format!("the printer did not close within {STEP_TIMEOUT:?}"))?
-        .map_err(|e| format!("reading to EOF: {e}"))?;
-    Ok(buf)
+fn sha256_hex(b: &[u8]) -> String {
+    Sha256::digest(b)
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
 }
 
-/// Replays one LPD connection step by step; returns what the virtual printer
-/// answered, step by step, next to what the captured server answered.
-async fn replay_lpd(addr: SocketAddr, c: &Connection) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-    let mut s = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-    s.set_nodelay(true).map_err(|e| e.to_string())?;
-    let (mut sent, mut read) = (0usize, 0usize);
-    let mut answers = Vec::new();
-    for (i, &(upto, end)) in c.steps.iter().enumerate() {
-        s.write_all(&c.upstream[sent..upto])
-            .await
-            .map_err(|e| format!("step {i}: sending: {e}"))?;
-        sent = upto;
-        let last = i + 1 == c.steps.len();
-        let got = if last && c.server_closed_first && upto == c.upstream.len() {
-            // The server answered and closed (a queue listing): read to EOF,
-            // the listing may differ in length.
-            read_to_end(&mut s).await
-        } else {
-            read_exact(&mut s, end - read).await
-        }
-        .map_err(|e| format!("step {i}: {e}"))?;
-        answers.push((c.downstream[read..end].to_vec(), got));
-        read = end;
-    }
-    s.write_all(&c.upstream[sent..])
-        .await
-        .map_err(|e| format!("sending the rest: {e}"))?;
-    s.shutdown().await.map_err(|e| e.to_string())?;
-    let rest = read_to_end(&mut s).await.unwrap_or_default();
-    if read < c.downstream.len() || !rest.is_empty() {
-        answers.push((c.downstream[read..].to_vec(), rest));
-    }
-    Ok(answers)
-}
-
-/// Replays one AppSocket connection: everything, half-close, read to EOF.
-async fn replay_socket(addr: SocketAddr, c: &Connection) -> Result<Vec<u8>> {
-    let mut s = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-    s.write_all(&c.upstream).await.map_err(|e| e.to_string())?;
-    s.shutdown().await.map_err(|e| e.to_string())?;
-    read_to_end(&mut s).await
-}
-
-/// A queue listing with every run of digits replaced by `#` (job numbers,
-/// sizes, times).
-fn normalise(listing: &[u8]) -> String {
-    let text = String::from_utf8_lossy(listing);
-    let mut out = String::with_capacity(text.len());
-    let mut in_digits = false;
-    for ch in text.chars() {
-        if ch.is_ascii_digit() {
-            if !in_digits {
-                out.push('#');
+/// The documents the capture's client printed, by SHA-256.
+fn printed(set: &SessionSet) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in &set.sessions {
+        match &s.body {
+            SessionBody::Http { exchanges } => {
+                for x in exchanges {
+                    let Ok((raw, used)) = RawMessage::parse(&x.body) else {
+                        continue;
+                    };
+                    let ok = x.response.as_ref().is_some_and(|r| {
+                        r.body.len() >= 4 && u16::from_be_bytes([r.body[2], r.body[3]]) < 0x0100
+                    });
+                    if matches!(raw.code, 0x0002 | 0x0006) && ok && used < x.body.len() {
+                        out.push(sha256_hex(&x.body[used..]));
+                    }
+                }
             }
-            in_digits = true;
-        } else {
-            out.push(ch);
-            in_digits = false;
+            SessionBody::Lpd { steps, .. } => {
+                for st in steps {
+                    // A data file's content: its bytes without the closing NUL.
+                    if st.label.starts_with("data file") && st.label.ends_with(": content") {
+                        let b = st.send.strip_suffix(&[0]).unwrap_or(&st.send);
+                        out.push(sha256_hex(b));
+                    }
+                }
+            }
+            SessionBody::Socket { data, .. } if !data.is_empty() => out.push(sha256_hex(data)),
+            _ => {}
         }
     }
+    out.sort();
     out
 }
 
-/// Compares one step's answers: byte for byte, or for a listing (more than
-/// an ack) after normalising numbers, with the same line count and first
-/// (status) line.
-fn check_answer(what: &str, captured: &[u8], got: &[u8]) {
-    if captured == got {
-        return;
-    }
-    assert!(
-        captured.len() > 1 && got.len() > 1,
-        "{what}: the virtual printer answered {got:02x?}, the recorded one {captured:02x?}"
-    );
-    let (c, g) = (normalise(captured), normalise(got));
-    assert_eq!(
-        c.lines().count(),
-        g.lines().count(),
-        "{what}: listings differ in line count:\n--- recorded\n{}--- replayed\n{}",
-        String::from_utf8_lossy(captured),
-        String::from_utf8_lossy(got)
-    );
-    assert_eq!(
-        c.lines().next(),
-        g.lines().next(),
-        "{what}: listings differ in status line"
-    );
-    assert_eq!(c, g, "{what}: listings differ (numbers normalised)");
-    eprintln!("{what}: the listing matches once numbers are normalised");
-}
-
 /// The SHA-256 of every stored document, once the printer holds `n`.
-async fn stored_documents(srv: &RunningServer, n: usize) -> Vec<String> {
+async fn stored(srv: &RunningServer, n: usize) -> Vec<String> {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let docs: Vec<String> = srv.printer.with(|p, _| {
+        let mut docs: Vec<String> = srv.printer.with(|p, _| {
             p.jobs()
                 .flat_map(|j| j.documents.iter().map(|d| d.sha256.clone()))
                 .collect()
         });
         if docs.len() >= n || Instant::now() > deadline {
+            docs.sort();
             return docs;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
-fn letter_pdf_sha256() -> String {
-    let path = root().join("fixtures/documents/document-letter.pdf");
-    let bytes =
-        std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    sha256_hex(&bytes)
-}
-
-/// Replays capture `name` and checks the printer's answers and documents.
-async fn replay(name: &str) {
-    let (sidecar, conns) = load(name);
-    let srv = start(&sidecar.server_faults)
-        .await
-        .unwrap_or_else(|e| panic!("cannot start the virtual printer: {e}"));
-    let mut expected_docs = Vec::new();
-    match sidecar.protocol.as_str() {
-        "lpd" => {
-            let addr = srv.lpd_addr.unwrap_or_else(|| panic!("no LPD listener"));
-            for (k, c) in conns.iter().enumerate() {
-                let answers = replay_lpd(addr, c)
-                    .await
-                    .unwrap_or_else(|e| panic!("{name}: connection {k}: {e}"));
-                for (i, (captured, got)) in answers.iter().enumerate() {
-                    check_answer(&format!("{name}: connection {k}, step {i}"), captured, got);
-                }
-                // A receive-job (02 queue LF) carries a document.
-                if c.upstream.first() == Some(&2) {
-                    expected_docs.push(letter_pdf_sha256());
-                }
-            }
-        }
-        "appsocket" => {
-            let addr = srv
-                .socket_addr
-                .unwrap_or_else(|| panic!("no AppSocket listener"));
-            for (k, c) in conns.iter().enumerate() {
-                let back = replay_socket(addr, c)
-                    .await
-                    .unwrap_or_else(|e| panic!("{name}: connection {k}: {e}"));
-                assert_eq!(
-                    back, c.downstream,
-                    "{name}: connection {k}: back-channel differs from the recorded one"
-                );
-                expected_docs.push(sha256_hex(&c.upstream));
-            }
-        }
-        other => panic!("{name}: sidecar protocol {other:?} is neither lpd nor appsocket"),
+async fn run(path: PathBuf, external: bool) -> Result<(), Failed> {
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let side = sidecar(&path)?;
+    let identical = !external && side.replay.as_deref().unwrap_or("identical") == "identical";
+    let set = SessionSet::from_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if set.sessions.is_empty() {
+        return Err(format!("{}: no session found", path.display()).into());
     }
-    let mut docs = stored_documents(&srv, expected_docs.len()).await;
+    let srv = start(&side.server_faults).await?;
+    let opts = ReplayOptions {
+        capture: name.clone(),
+        allow_print: true,
+        allow_write: true,
+        timeout: Duration::from_secs(if external { 2 } else { 10 }),
+        // A third party's agent had its own community; ours reads `public`.
+        community: external.then(|| "public".to_string()),
+    };
+    let result = replay(&set.sessions, &targets(&srv)?, &opts).await;
+    let docs = if identical {
+        let want = printed(&set);
+        let got = stored(&srv, want.len()).await;
+        Some((want, got))
+    } else {
+        None
+    };
     srv.shutdown(Duration::from_secs(1)).await;
-    docs.sort();
-    expected_docs.sort();
-    assert_eq!(
-        docs, expected_docs,
-        "{name}: the printer's documents (SHA-256) are not the printed ones"
+    let mut report = Report::new(
+        "the virtual printer",
+        &format!("replay of {name}"),
+        false,
+        result.cases,
     );
+    report.normalisation = result.rules;
+    let mut problems = Vec::new();
+    for c in &report.cases {
+        let bad = if identical {
+            // mDNS queries are not replayed (multicast); all else must pass.
+            !(c.outcome == Outcome::Pass || c.outcome == Outcome::Skip && c.id.contains("mdns"))
+        } else {
+            c.outcome == Outcome::Error
+        };
+        if bad {
+            problems.push(format!(
+                "{} {}: {}\n{}",
+                c.outcome.as_str(),
+                c.id,
+                c.reason,
+                paperjam_suites::report::findings_text(c)
+            ));
+        }
+    }
+    if let Some((want, got)) = docs {
+        if want != got {
+            problems.push(format!(
+                "the printer's documents (SHA-256) {got:?} are not the printed ones {want:?}"
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(format!(
+            "{}: {} exchange(s) replayed otherwise than expected ({}):\n{}",
+            path.display(),
+            problems.len(),
+            if identical {
+                "recorded against paperjam serve, so every exchange must pass"
+            } else {
+                "every exchange must get a verdict"
+            },
+            problems.join("\n")
+        )
+        .into());
+    }
+    let view = report.snapshot_view();
+    let snap = format!("replay-{name}");
+    let res = std::panic::catch_unwind(|| {
+        insta::with_settings!({ snapshot_path => "../reports", prepend_module_to_snapshot => false }, {
+            insta::assert_json_snapshot!(snap.as_str(), view);
+        });
+    });
+    res.map_err(|e| {
+        e.downcast_ref::<String>().cloned().unwrap_or_else(|| {
+            format!("the replay report of {name} differs from reports/{snap}.snap")
+        })
+    })?;
+    Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lpd_cups_backend() {
-    replay("lpd-cups-backend").await;
+/// Whether the capture says enough about its printer to derive a profile.
+fn derivable(path: &Path) -> bool {
+    SessionSet::from_file(path).is_ok_and(|set| {
+        let src = profile_sources(&set, None);
+        !src.printer_attributes.is_empty() || !src.mib.is_empty()
+    })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lpd_lprng_lpr_lpq() {
-    replay("lpd-lprng-lpr-lpq").await;
+async fn roundtrip(path: PathBuf) -> Result<(), Failed> {
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let set = SessionSet::from_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let src = profile_sources(&set, Some("derived.snmpwalk".into()));
+    let derived = derive(&src).map_err(|e| e.to_string())?;
+    let toml_path = dir.path().join("derived.toml");
+    std::fs::write(&toml_path, &derived.toml).map_err(|e| e.to_string())?;
+    if let Some(walk) = &derived.walk {
+        std::fs::write(dir.path().join("derived.snmpwalk"), walk).map_err(|e| e.to_string())?;
+    }
+    let profile = Profile::load(&toml_path)
+        .map_err(|e| format!("the derived profile does not load: {e}\n{}", derived.toml))?;
+    let srv = start_with(profile, &[]).await?;
+    let opts = ReplayOptions {
+        capture: name.clone(),
+        allow_print: true,
+        allow_write: true,
+        timeout: Duration::from_secs(2),
+        community: Some("public".into()),
+    };
+    let result = replay(&set.sessions, &targets(&srv)?, &opts).await;
+    let mut checked = 0;
+    let mut problems = Vec::new();
+    // Every MIB value the recorded agent answered, asked for by name.
+    if !src.mib.is_empty() {
+        let addr = srv.snmp_addr.ok_or("no SNMP agent")?;
+        let client = SnmpClient::connect(addr, Duration::from_secs(2), 1)
+            .await
+            .map_err(|e| e.to_string())?;
+        let session = client.session(Version::V2c, "public");
+        let mut last: std::collections::BTreeMap<&Oid, &SnmpValue> = Default::default();
+        for (oid, value) in &src.mib {
+            last.insert(oid, value);
+        }
+        for (oid, want) in last {
+            if follows_state(oid)
+                || matches!(
+                    want,
+                    SnmpValue::TimeTicks(_) | SnmpValue::Counter32(_) | SnmpValue::Counter64(_)
+                )
+            {
+                continue;
+            }
+            checked += 1;
+            let t = session
+                .get(&[(*oid).clone()])
+                .await
+                .map_err(|e| e.to_string())?;
+            let got = t
+                .reply()
+                .and_then(|m| m.pdu.varbinds.first())
+                .map(|vb| vb.value.clone());
+            if got.as_ref().and_then(VarValue::value) != Some(want) {
+                problems.push(format!("GET {oid}: recorded {want:?}, answered {got:?}"));
+            }
+        }
+    }
+    srv.shutdown(Duration::from_secs(1)).await;
+    for c in &result.cases {
+        if !(c.id.ends_with("-get-printer-attributes") || c.id.ends_with("-getrequest")) {
+            continue;
+        }
+        checked += 1;
+        // What the profile records must come back as recorded; what follows
+        // the printer's state (state, supplies, trays: `is_live`) is the
+        // virtual printer's own, and the target may answer more.
+        let real: Vec<_> = c
+            .findings
+            .iter()
+            .filter(|f| !f.check.ends_with("attributes the capture does not have"))
+            .filter(|f| {
+                let attr = f
+                    .check
+                    .split_once(": ")
+                    .map_or("", |(_, rest)| rest)
+                    .trim_end_matches(" value")
+                    .trim_end_matches(" syntax");
+                !paperjam_sim::ipp::attributes::is_live(attr)
+            })
+            // A request the recorded agent did not answer (another
+            // community), or answered with an error about its own buffer.
+            .filter(|f| !f.expected.contains("as captured: no answer"))
+            .filter(|f| !f.expected.contains("as captured: tooBig"))
+            .collect();
+        if c.outcome == Outcome::Error || !real.is_empty() {
+            problems.push(format!(
+                "{} {}: {}\n{}",
+                c.outcome.as_str(),
+                c.id,
+                c.reason,
+                real.iter()
+                    .map(|f| format!("  {}: {} / {}", f.check, f.expected, f.actual))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ));
+        }
+    }
+    if checked == 0 {
+        return Err(format!("{name}: no Get-Printer-Attributes or GetRequest was replayed").into());
+    }
+    if !problems.is_empty() {
+        return Err(format!(
+            "{name}: the printer served from the derived profile answers otherwise:\n{}\nnotes: {:?}\nprofile:\n{}",
+            problems.join("\n"),
+            derived.notes,
+            derived.toml
+        )
+        .into());
+    }
+    Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn appsocket_cups_socket_backend() {
-    replay("appsocket-cups-socket-backend").await;
+fn runtime() -> Result<tokio::runtime::Runtime, Failed> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string().into())
 }
 
-/// The reassembly drops retransmissions and refuses holes.
-#[test]
-fn reassembly_orders_and_deduplicates() {
-    let isn = u32::MAX - 1; // wraps
-    let segs: Vec<(u32, &[u8])> = vec![
-        (isn.wrapping_add(4), b"def"),
-        (isn.wrapping_add(1), b"abc"),
-        (isn.wrapping_add(4), b"def"),
-        (isn.wrapping_add(2), b"bcd"),
-    ];
-    assert_eq!(reassemble(isn, &segs), Ok(b"abcdef".to_vec()));
-    let hole: Vec<(u32, &[u8])> = vec![(isn.wrapping_add(1), b"ab"), (isn.wrapping_add(5), b"x")];
-    assert!(reassemble(isn, &hole).is_err());
+fn trials_for(list: Vec<PathBuf>, prefix: &str, external: bool, trials: &mut Vec<Trial>) {
+    for p in list {
+        let n = p
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if derivable(&p) {
+            let q = p.clone();
+            trials.push(Trial::test(format!("roundtrip/{n}"), move || {
+                runtime()?.block_on(roundtrip(q))
+            }));
+        }
+        trials.push(trial(format!("{prefix}/{n}"), p, external));
+    }
+}
+
+fn trial(name: String, path: PathBuf, external: bool) -> Trial {
+    Trial::test(name, move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        rt.block_on(run(path, external))
+    })
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = Vec::new();
+    match captures_in(&root().join("captures")) {
+        Ok(list) => trials_for(list, "captures", false, &mut trials),
+        Err(e) => trials.push(Trial::test("captures", move || Err(e.into()))),
+    }
+    if let Some(dir) = std::env::var_os("PAPERJAM_EXTERNAL_CAPTURES") {
+        let dir = PathBuf::from(dir);
+        match captures_in(&dir) {
+            Ok(list) if !list.is_empty() => trials_for(list, "external", true, &mut trials),
+            Ok(_) => trials.push(Trial::test("external", move || {
+                Err(format!(
+                    "PAPERJAM_EXTERNAL_CAPTURES={} holds no capture",
+                    dir.display()
+                )
+                .into())
+            })),
+            Err(e) => trials.push(Trial::test("external", move || {
+                Err(format!("PAPERJAM_EXTERNAL_CAPTURES: {e}").into())
+            })),
+        }
+    }
+    libtest_mimic::run(&args, trials).exit();
 }

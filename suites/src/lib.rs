@@ -10,6 +10,8 @@
 //! - [`raw_target`]: `lpd://` and `socket://` targets, the PJL `INFO ID` probe, raw cases run by workers;
 //! - [`snmp`]: the SNMP suite (`suites/snmp/`): `snmp://` targets, a UDP manager, cases, checks and IPP cross-checks;
 //! - [`mdns`]: the mDNS/DNS-SD suite (`suites/mdns/`): `dnssd:` targets, a browser over multicast UDP or an in-memory link, cases and IPP cross-checks;
+//! - [`pcap`]: captures (pcap, pcapng) → TCP reassembly → messages → replayable sessions, and the recording proxy's writer;
+//! - [`replay`]: a capture's sessions replayed against a target, answers diffed after normalisation;
 //! - [`grade`]: outcomes, findings, evidence;
 //! - [`known`]: failures that match misbehaviour seen on real printers;
 //! - [`report`]: the versioned JSON report and its summaries.
@@ -20,8 +22,10 @@ pub mod cross_check;
 pub mod grade;
 pub mod known;
 pub mod mdns;
+pub mod pcap;
 pub mod raw;
 pub mod raw_target;
+pub mod replay;
 pub mod report;
 pub mod runner;
 pub mod snmp;

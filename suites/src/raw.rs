@@ -485,7 +485,26 @@ impl Conns {
             .as_mut()
             .ok_or_else(|| Stop::Error(format!("connection {n} is not open")))
     }
+
+    /// End the case politely: close our side of every connection still open
+    /// and wait (at most [`CLOSE_WAIT`]) for the peer to close its side. A
+    /// printer that serves one connection at a time is then free again when
+    /// the next case connects, rather than still reading the last one's EOF.
+    async fn close(&mut self) {
+        for conn in self.open.iter_mut().flatten() {
+            if conn.peer_closed {
+                continue;
+            }
+            let _ = conn.stream.shutdown().await;
+            let mut ignored = Vec::new();
+            conn.drain(CLOSE_WAIT, CLOSE_WAIT, &mut ignored).await;
+        }
+        self.open.clear();
+    }
 }
+
+/// The longest a finished case waits for the peer to close its connections.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
 fn is_reset(e: &std::io::Error) -> bool {
     matches!(
@@ -533,7 +552,13 @@ pub async fn run(
         r.reason = "the case prints paper and printing is not allowed".into();
         return r;
     }
-    match steps(case, addr, queue, docs_dir, &mut r.evidence).await {
+    let mut conns = Conns {
+        addr,
+        open: Vec::new(),
+    };
+    let outcome = steps(case, &mut conns, queue, docs_dir, &mut r.evidence).await;
+    conns.close().await;
+    match outcome {
         Ok(()) => {}
         Err(Stop::Error(why)) => {
             r.outcome = Outcome::Error;
@@ -560,7 +585,7 @@ pub async fn run(
 
 async fn steps(
     case: &RawCase,
-    addr: SocketAddr,
+    conns: &mut Conns,
     queue: &str,
     docs_dir: &Path,
     evidence: &mut Vec<Exchange>,
@@ -574,10 +599,6 @@ async fn steps(
             )
         }
         None => None,
-    };
-    let mut conns = Conns {
-        addr,
-        open: Vec::new(),
     };
     for (i, step) in case.steps.iter().enumerate() {
         let action = step

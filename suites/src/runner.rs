@@ -132,7 +132,9 @@ fn status_name(code: u16) -> String {
         .unwrap_or_else(|| format!("0x{code:04x}"))
 }
 
-fn describe(m: &Message, request: bool) -> String {
+/// An IPP message as text for evidence: header, then each group's
+/// attributes with their syntaxes.
+pub fn describe(m: &Message, request: bool) -> String {
     let code = if request {
         format!(
             "operation 0x{:04x} ({})",

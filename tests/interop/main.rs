@@ -35,6 +35,7 @@ mod lpd;
 mod mdns;
 mod peers;
 mod raw_backend_matrix;
+mod record;
 mod samples;
 mod snmp;
 

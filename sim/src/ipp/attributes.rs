@@ -127,6 +127,47 @@ const COMPUTED: &[&str] = &[
     "which-jobs-supported",
 ];
 
+/// Printer attributes that follow the printer's state, its supplies and trays,
+/// or the address it was reached at: built for every request, never recorded.
+const LIVE: &[&str] = &[
+    "marker-colors",
+    "marker-high-levels",
+    "marker-levels",
+    "marker-low-levels",
+    "marker-names",
+    "marker-types",
+    "media-col-ready",
+    "media-ready",
+    "printer-alert",
+    "printer-alert-description",
+    "printer-config-change-date-time",
+    "printer-config-change-time",
+    "printer-current-time",
+    "printer-icons",
+    "printer-input-tray",
+    "printer-is-accepting-jobs",
+    "printer-message-from-operator",
+    "printer-more-info",
+    "printer-state",
+    "printer-state-change-date-time",
+    "printer-state-change-time",
+    "printer-state-message",
+    "printer-state-reasons",
+    "printer-supply",
+    "printer-supply-description",
+    "printer-supply-info-uri",
+    "printer-up-time",
+    "printer-uri-supported",
+    "queued-job-count",
+    "uri-authentication-supported",
+    "uri-security-supported",
+];
+
+/// Whether `name` follows the printer's state (and so is built live).
+pub fn is_live(name: &str) -> bool {
+    LIVE.binary_search(&name).is_ok()
+}
+
 /// Whether the printer computes `name` itself.
 pub fn is_computed(name: &str) -> bool {
     COMPUTED.binary_search(&name).is_ok()
@@ -446,6 +487,24 @@ impl StaticAttributes {
                 a.push(Attribute::with_values(n.clone(), values));
             }
         }
+        let mut media_col_database = media_col_database;
+        for (n, v) in &profile.ipp_recorded {
+            let Ok(values) = v.to_values() else { continue };
+            if is_live(n) {
+                continue;
+            }
+            let attr = Attribute::with_values(n.clone(), values);
+            if n == "media-col-database" {
+                media_col_database = attr;
+            } else if let Some(slot) = a.iter_mut().find(|x| x.name == *n) {
+                *slot = attr;
+            } else {
+                a.push(attr);
+            }
+        }
+        let recorded_settable = profile
+            .ipp_recorded
+            .contains_key("printer-settable-attributes-supported");
         let mut st = StaticAttributes {
             attributes: a,
             media_col_database,
@@ -456,8 +515,10 @@ impl StaticAttributes {
             .map(|s| s.to_string())
             .collect();
         settable.extend(super::admin::settable_defaults(&st));
-        st.attributes
-            .push(keywords("printer-settable-attributes-supported", &settable));
+        if !recorded_settable {
+            st.attributes
+                .push(keywords("printer-settable-attributes-supported", &settable));
+        }
         st.encode();
         st
     }

@@ -135,13 +135,21 @@ fn request_charset(req: &Message) -> Option<&'static str> {
 }
 
 /// RFC 8011 §4.1.4.2: the response's attributes-charset is the one the
-/// client used, when the Printer supports it.
-fn answer_in(m: &mut Message, charset: Option<&'static str>) {
-    if let (Some(cs), Some(g)) = (charset, m.groups.first_mut()) {
-        if let Some(a) = g.attributes.first_mut() {
-            if a.name == "attributes-charset" {
-                a.values = vec![Value::Charset(cs.to_string())];
+/// client used, when the Printer supports it; §4.1.4.1: its
+/// attributes-natural-language is the one the client asked for when the
+/// Printer generates it (`generated-natural-language-supported`), else the
+/// Printer's `natural-language-configured`.
+fn answer_in(m: &mut Message, charset: Option<&'static str>, language: &str) {
+    let Some(g) = m.groups.first_mut() else {
+        return;
+    };
+    for a in g.attributes.iter_mut().take(2) {
+        match (a.name.as_str(), charset) {
+            ("attributes-charset", Some(cs)) => a.values = vec![Value::Charset(cs.to_string())],
+            ("attributes-natural-language", _) if !language.is_empty() => {
+                a.values = vec![Value::NaturalLanguage(language.to_string())];
             }
+            _ => {}
         }
     }
 }
@@ -183,6 +191,7 @@ pub struct DocumentPlan {
     request_id: u32,
     unsupported: Vec<Attribute>,
     charset: Option<&'static str>,
+    language: String,
 }
 
 impl DocumentPlan {
@@ -305,20 +314,64 @@ impl IppCore {
     /// Handle one request.
     pub fn handle(&self, p: &mut Printer, req: &Message, ep: &Endpoint, now: SimTime) -> Outcome {
         let charset = request_charset(req);
+        let language = self.response_language(req);
         match self.handle_inner(p, req, ep, now) {
             Inner::Respond(mut m) => {
-                answer_in(&mut m, charset);
+                answer_in(&mut m, charset, &language);
                 Outcome::Respond(Response::new(m))
             }
             Inner::Fast(mut r) => {
-                answer_in(&mut r.message, charset);
+                answer_in(&mut r.message, charset, &language);
                 Outcome::Respond(r)
             }
             Inner::Document(mut d) => {
                 d.charset = charset;
+                d.language = language;
                 Outcome::Document(d)
             }
         }
+    }
+
+    /// The natural language of the answer to `req` (RFC 8011 §4.1.4.1).
+    fn response_language(&self, req: &Message) -> String {
+        let statics = self.statics();
+        let values = |name: &str| -> Vec<String> {
+            statics
+                .attributes
+                .iter()
+                .find(|a| a.name == name)
+                .map(|a| {
+                    a.values
+                        .iter()
+                        .filter_map(|v| match v {
+                            Value::NaturalLanguage(l) => Some(l.clone()),
+                            _ => None,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let asked = req
+            .groups
+            .first()
+            .and_then(|g| g.attributes.get(1))
+            .filter(|a| a.name == "attributes-natural-language")
+            .and_then(|a| match a.values.first() {
+                Some(Value::NaturalLanguage(l)) => Some(l.clone()),
+                _ => None,
+            });
+        if let Some(l) = asked {
+            if let Some(s) = values("generated-natural-language-supported")
+                .into_iter()
+                .find(|s| s.eq_ignore_ascii_case(&l))
+            {
+                return s;
+            }
+        }
+        values("natural-language-configured")
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| "en".to_string())
     }
 
     fn handle_inner(&self, p: &mut Printer, req: &Message, ep: &Endpoint, now: SimTime) -> Inner {
@@ -674,6 +727,7 @@ impl IppCore {
             request_id: req.request_id,
             unsupported,
             charset: None,
+            language: String::new(),
         })
     }
 
@@ -772,6 +826,7 @@ impl IppCore {
             request_id: req.request_id,
             unsupported,
             charset: None,
+            language: String::new(),
         })
     }
 
@@ -785,8 +840,9 @@ impl IppCore {
         now: SimTime,
     ) -> Message {
         let charset = plan.charset;
+        let language = plan.language.clone();
         let mut m = self.finish_document_inner(p, plan, stored, ep, now);
-        answer_in(&mut m, charset);
+        answer_in(&mut m, charset, &language);
         m
     }
 

@@ -872,8 +872,7 @@ async fn run(
         let service = service.clone();
         let sd = shutdown.clone();
         conns.spawn(async move {
-            serve_connection(stream, peer, shared, service, sd).await;
-            drop(still_open);
+            serve_connection(stream, peer, shared, service, sd, still_open).await;
             drop(permit);
         });
     }
@@ -918,6 +917,7 @@ async fn serve_connection(
     shared: Arc<Shared>,
     service: Service,
     shutdown: watch::Receiver<bool>,
+    still_open: OpenConnection,
 ) {
     let mut power = shared.faults.power_cycles();
     let mut faults = shared.faults.toxics();
@@ -938,9 +938,11 @@ async fn serve_connection(
         let shared = conn_shared;
         let tls = match service {
             Service::Ipp(tls) => tls,
-            Service::Lpd => return serve_raw(RawService::Lpd, io, peer, shared, shutdown).await,
+            Service::Lpd => {
+                return serve_raw(RawService::Lpd, io, peer, shared, shutdown, still_open).await
+            }
             Service::Socket => {
-                return serve_raw(RawService::Socket, io, peer, shared, shutdown).await
+                return serve_raw(RawService::Socket, io, peer, shared, shutdown, still_open).await
             }
         };
         let idle = shared.limits.idle_timeout;
@@ -1054,10 +1056,14 @@ async fn serve_raw(
     peer: SocketAddr,
     shared: Arc<Shared>,
     shutdown: watch::Receiver<bool>,
+    still_open: OpenConnection,
 ) {
     tracing::debug!(%peer, ?service, "connection");
     match service {
-        RawService::Lpd => super::lpd::serve_lpd(io, peer, shared, shutdown).await,
+        RawService::Lpd => {
+            super::lpd::serve_lpd(io, peer, shared, shutdown).await;
+            drop(still_open);
+        }
         RawService::Socket => {
             let reset = io.reset_switch();
             let ending = super::appsocket::serve_socket(&mut io, peer, shared, shutdown).await;
@@ -1065,6 +1071,11 @@ async fn serve_raw(
                 // Dropping the stream now sends the RST.
                 reset.trip();
             }
+            // No longer counted as open before the peer can see the close: a
+            // client that connects again once it has seen it finds the
+            // printer free.
+            drop(still_open);
+            drop(io);
         }
     }
 }

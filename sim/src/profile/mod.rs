@@ -8,6 +8,7 @@
 //! The embedded default ([`Profile::default_profile`]) is an IPP Everywhere
 //! office laser: colour, duplex, PDF, JPEG, PWG Raster and Apple Raster.
 
+pub mod derive;
 mod media;
 mod typed;
 
@@ -79,6 +80,13 @@ pub struct Profile {
     /// `sides-supported = { keyword = ["one-sided", "two-sided-long-edge"] }`.
     #[serde(default)]
     pub ipp: BTreeMap<String, TypedValue>,
+    /// IPP printer attributes recorded from a real printer (written by
+    /// `paperjam profile from-capture`): each stands in for the attribute the
+    /// printer would compute from the sections above, so the printer answers
+    /// as the recorded one did. Attributes that follow the printer's state
+    /// (`printer-state`, times, `marker-levels`, …) cannot be recorded.
+    #[serde(default)]
+    pub ipp_recorded: BTreeMap<String, TypedValue>,
     /// Faults this printer always has: a scenario (`faults = [...]` raised at
     /// start, `[[scenario.step]]` a timeline), as in a scenario file.
     #[serde(default)]
@@ -561,6 +569,17 @@ impl Profile {
                     format!("'{q}' must be non-empty, without spaces or control characters"),
                 ));
             }
+        }
+        for (name, value) in &self.ipp_recorded {
+            if crate::ipp::attributes::is_live(name) {
+                return Err(invalid(
+                    &format!("ipp-recorded.{name}"),
+                    "follows the printer's state and cannot be recorded".into(),
+                ));
+            }
+            value
+                .to_values()
+                .map_err(|m| invalid(&format!("ipp-recorded.{name}"), m))?;
         }
         for (name, value) in &self.ipp {
             if crate::ipp::attributes::is_computed(name) {

@@ -65,6 +65,10 @@ pub enum TypedValue {
     RangeOfInteger(OneOrMany<String>),
     /// `resolution`, written `"600x600dpi"` or `"300x300dpcm"`.
     Resolution(OneOrMany<String>),
+    /// `textWithLanguage`, written `"en:Ready"` (language, a colon, the text).
+    TextWithLanguage(OneOrMany<String>),
+    /// `nameWithLanguage`, written `"en:Front desk"`.
+    NameWithLanguage(OneOrMany<String>),
     /// `collection`: a table of member attributes, each typed the same way.
     Collection(OneOrMany<BTreeMap<String, TypedValue>>),
     /// The out-of-band `no-value`; write `no-value = true`.
@@ -92,6 +96,22 @@ impl TypedValue {
             TypedValue::MimeMediaType(v) => {
                 v.to_vec().into_iter().map(Value::MimeMediaType).collect()
             }
+            TypedValue::TextWithLanguage(v) => v
+                .to_vec()
+                .iter()
+                .map(|s| {
+                    let (language, text) = split_language(s)?;
+                    Ok::<_, String>(Value::TextWithLanguage { language, text })
+                })
+                .collect::<Result<_, _>>()?,
+            TypedValue::NameWithLanguage(v) => v
+                .to_vec()
+                .iter()
+                .map(|s| {
+                    let (language, name) = split_language(s)?;
+                    Ok::<_, String>(Value::NameWithLanguage { language, name })
+                })
+                .collect::<Result<_, _>>()?,
             TypedValue::OctetString(v) => v
                 .to_vec()
                 .into_iter()
@@ -122,6 +142,16 @@ impl TypedValue {
             TypedValue::NoValue(_) => vec![Value::OutOfBand(ValueTag::NoValue)],
             TypedValue::Unknown(_) => vec![Value::OutOfBand(ValueTag::UnknownValue)],
         })
+    }
+}
+
+/// Split `"en:Ready"` into its language and text.
+fn split_language(s: &str) -> Result<(String, String), String> {
+    match s.split_once(':') {
+        Some((l, t)) if !l.is_empty() => Ok((l.to_string(), t.to_string())),
+        _ => Err(format!(
+            "'{s}' is not a language and a text such as 'en:Ready'"
+        )),
     }
 }
 

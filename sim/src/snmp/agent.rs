@@ -614,6 +614,36 @@ fn settable(oid: &Oid) -> Option<Settable> {
     }
 }
 
+/// Subtrees that are ours alone whatever a recording says: sysUpTime,
+/// hrSystemUptime, the alert table, the console display and lights.
+const LIVE_SUBTREES: [&[u32]; 5] = [
+    &[1, 3, 6, 1, 2, 1, 1, 3],
+    &[1, 3, 6, 1, 2, 1, 25, 1, 1],
+    &[1, 3, 6, 1, 2, 1, 43, 16, 5],
+    &[1, 3, 6, 1, 2, 1, 43, 17, 6],
+    &[1, 3, 6, 1, 2, 1, 43, 18, 1],
+];
+
+/// Status, level and counter columns: our own rows stay live.
+const LIVE_COLUMNS: [&[u32]; 6] = [
+    &[1, 3, 6, 1, 2, 1, 25, 3, 2, 1, 5],
+    &[1, 3, 6, 1, 2, 1, 25, 3, 5, 1],
+    &[1, 3, 6, 1, 2, 1, 43, 6, 1, 1, 3],
+    &[1, 3, 6, 1, 2, 1, 43, 8, 2, 1, 10],
+    &[1, 3, 6, 1, 2, 1, 43, 10, 2, 1, 4],
+    &[1, 3, 6, 1, 2, 1, 43, 11, 1, 1, 9],
+];
+
+/// Whether `oid` follows the printer's state, so an imported recording's
+/// value does not stand in for it (in the status, level and counter
+/// columns, for the rows the virtual printer has itself).
+pub fn follows_state(oid: &Oid) -> bool {
+    LIVE_SUBTREES
+        .iter()
+        .chain(LIVE_COLUMNS.iter())
+        .any(|p| oid.starts_with(&Oid::new(*p)))
+}
+
 /// Imported values replace built ones, except objects that follow the
 /// printer's state: the clocks, the alert table and the front panel are
 /// ours alone (a recording's alerts are stale); in the status, level and
@@ -623,27 +653,8 @@ fn overlay_imported(mib: &mut Mib, imported: &[(Oid, Value)]) {
     if imported.is_empty() {
         return;
     }
-    let subtrees: Vec<Oid> = [
-        &[1, 3, 6, 1, 2, 1, 1, 3][..],
-        &[1, 3, 6, 1, 2, 1, 25, 1, 1],
-        &[1, 3, 6, 1, 2, 1, 43, 16, 5],
-        &[1, 3, 6, 1, 2, 1, 43, 17, 6],
-        &[1, 3, 6, 1, 2, 1, 43, 18, 1],
-    ]
-    .iter()
-    .map(|p| Oid::new(*p))
-    .collect();
-    let columns: Vec<Oid> = [
-        &[1, 3, 6, 1, 2, 1, 25, 3, 2, 1, 5][..],
-        &[1, 3, 6, 1, 2, 1, 25, 3, 5, 1],
-        &[1, 3, 6, 1, 2, 1, 43, 6, 1, 1, 3],
-        &[1, 3, 6, 1, 2, 1, 43, 8, 2, 1, 10],
-        &[1, 3, 6, 1, 2, 1, 43, 10, 2, 1, 4],
-        &[1, 3, 6, 1, 2, 1, 43, 11, 1, 1, 9],
-    ]
-    .iter()
-    .map(|p| Oid::new(*p))
-    .collect();
+    let subtrees: Vec<Oid> = LIVE_SUBTREES.iter().map(|p| Oid::new(*p)).collect();
+    let columns: Vec<Oid> = LIVE_COLUMNS.iter().map(|p| Oid::new(*p)).collect();
     for (oid, value) in imported {
         if subtrees.iter().any(|l| oid.starts_with(l)) {
             continue;

@@ -115,6 +115,26 @@ pub fn render(r: &Report) -> String {
             .map(|(k, v)| (k.clone(), v.clone())),
     );
     s.push_str("</section>\n");
+    if !r.notes.is_empty() {
+        s.push_str("<section id=\"notes\">\n<h2>What reading the capture got past</h2>\n<ul>\n");
+        for n in &r.notes {
+            let _ = writeln!(s, "<li>{}</li>", esc(n));
+        }
+        s.push_str("</ul>\n</section>\n");
+    }
+    if !r.normalisation.is_empty() {
+        s.push_str("<section id=\"normalisation\">\n<h2>What the replay normalised</h2>\n<table>\n<tr><th>Rule</th><th>Applies to</th><th>Treatment</th></tr>\n");
+        for n in &r.normalisation {
+            let _ = writeln!(
+                s,
+                "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                esc(&n.name),
+                esc(&n.applies_to),
+                esc(&n.treatment)
+            );
+        }
+        s.push_str("</table>\n</section>\n");
+    }
 
     s.push_str("<section id=\"cases\">\n<h2>Cases</h2>\n<div class=\"filter\">Show: ");
     s.push_str("<label><input type=\"radio\" name=\"show\" id=\"show-all\" checked> all</label>");

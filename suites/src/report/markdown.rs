@@ -35,6 +35,26 @@ pub fn render(r: &Report) -> String {
     s.push_str(&summary_table(r));
     s.push_str("\n## Summary by section\n\n");
     s.push_str(&section_table(r));
+    if !r.notes.is_empty() {
+        s.push_str("\n## What reading the capture got past\n\n");
+        for n in &r.notes {
+            let _ = writeln!(s, "- {}", inline(n));
+        }
+    }
+    if !r.normalisation.is_empty() {
+        s.push_str(
+            "\n## What the replay normalised\n\n| rule | applies to | treatment |\n|---|---|---|\n",
+        );
+        for n in &r.normalisation {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} |",
+                code(&n.name),
+                inline(&n.applies_to).replace('|', "\\|"),
+                inline(&n.treatment).replace('|', "\\|")
+            );
+        }
+    }
 
     let mut failures: Vec<&CaseResult> = r
         .cases

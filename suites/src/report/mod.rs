@@ -92,6 +92,14 @@ pub struct Report {
     /// printers that it matches, with the public report.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub known: BTreeMap<String, Vec<crate::known::KnownMisbehaviour>>,
+    /// For a replay: what was normalised before the captured and the
+    /// target's answers were compared.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub normalisation: Vec<crate::replay::rules::Rule>,
+    /// For a replay: what reading the capture had to get past (truncated
+    /// frames, gaps, unknown link types), each naming its frame.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// The section a clause belongs to: `RFC 8011 §4.1.1` → `RFC 8011 §4.1`.
@@ -157,6 +165,8 @@ impl Report {
             strict,
             summary,
             cases,
+            normalisation: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
