@@ -36,6 +36,7 @@ mod mdns;
 mod peers;
 mod raw_backend_matrix;
 mod record;
+mod replay;
 mod samples;
 mod snmp;
 

@@ -193,6 +193,63 @@ impl<'a> Attrs<'a> {
     fn int(&self, name: &str) -> Option<i32> {
         self.ints(name).first().copied()
     }
+    fn collections(&self, name: &str) -> Vec<crate::wire::ipp::Collection> {
+        self.0
+            .get(name)
+            .map(|a| {
+                a.values
+                    .iter()
+                    .filter_map(|v| match v {
+                        Value::Collection(c) => Some(c.clone()),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+    /// `key=value;key=value;` octetStrings (printer-input-tray,
+    /// printer-supply), one map each.
+    fn tray_entries(&self, name: &str) -> Vec<BTreeMap<String, String>> {
+        self.texts(name)
+            .iter()
+            .map(|t| {
+                t.split(';')
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// `wasteToner` → `waste-toner` (Printer MIB type names as IPP keywords).
+fn kebab(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    for c in s.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('-');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The size among `sizes` whose dimensions are the collection's media-size.
+fn size_by_dimensions(col: &crate::wire::ipp::Collection, sizes: &[String]) -> Option<String> {
+    let Value::Collection(size) = col.get("media-size")?.first()? else {
+        return None;
+    };
+    let dim = |n: &str| match size.get(n).and_then(|a| a.first()) {
+        Some(Value::Integer(v)) => Some(*v),
+        _ => None,
+    };
+    let (x, y) = (dim("x-dimension")?, dim("y-dimension")?);
+    sizes
+        .iter()
+        .find(|s| MediaSize::parse(s).is_ok_and(|m| m.x == x && m.y == y))
+        .cloned()
 }
 
 /// `MFG:x;MDL:y;` → the value of `keys`.
@@ -341,8 +398,94 @@ fn sections(a: &Attrs<'_>, sources: &Sources, notes: &mut Vec<String>) -> String
         margin("media-top-margin-supported"),
     );
 
-    // Supplies: from the marker-* attributes, in order.
+    // Trays: from media-col-ready (what is loaded where) and
+    // printer-input-tray (how much each holds).
+    let trays = a.tray_entries("printer-input-tray");
+    let mut seen_sources = Vec::new();
+    for col in a.collections("media-col-ready") {
+        let Some(source) = col
+            .get("media-source")
+            .and_then(|m| m.first())
+            .and_then(text_of)
+        else {
+            continue;
+        };
+        if seen_sources.contains(&source) {
+            continue;
+        }
+        let media = col
+            .get("media-size-name")
+            .and_then(|m| m.first())
+            .and_then(text_of)
+            .filter(|m| sizes.contains(m))
+            .or_else(|| size_by_dimensions(&col, &sizes));
+        let Some(media) = media else {
+            notes.push(format!(
+                "the media loaded in {source} is not one of the sizes: no tray for it"
+            ));
+            continue;
+        };
+        let kind = col
+            .get("media-type")
+            .and_then(|m| m.first())
+            .and_then(text_of)
+            .unwrap_or_else(|| default_type.clone());
+        let entry = trays.iter().find(|t| t.get("name") == Some(&source));
+        let number = |k: &str| {
+            entry
+                .and_then(|t| t.get(k))
+                .and_then(|v| v.parse::<i64>().ok())
+                .filter(|n| *n > 0)
+        };
+        let capacity = number("maxcapacity").unwrap_or(250);
+        let level = number("level").unwrap_or(capacity).min(capacity);
+        let _ = writeln!(
+            t,
+            "\n[[trays]]\nsource = {}\nmedia = {}\nmedia-type = {}\ncapacity = {capacity}\nlevel = {level}\nauto-refill = true",
+            q(&source),
+            q(&media),
+            q(&kind)
+        );
+        seen_sources.push(source);
+    }
+
+    // Supplies: from the marker-* attributes, in order (or printer-supply
+    // and its descriptions when there are none).
     let names = a.texts("marker-names");
+    if names.is_empty() {
+        let descriptions = a.texts("printer-supply-description");
+        for (i, entry) in a.tray_entries("printer-supply").iter().enumerate() {
+            let name = descriptions
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("Supply {}", i + 1));
+            let kind = entry.get("type").map_or("toner".to_string(), |k| kebab(k));
+            let max = entry
+                .get("maxcapacity")
+                .and_then(|v| v.parse::<i64>().ok())
+                .filter(|n| *n > 0)
+                .unwrap_or(100);
+            let level = entry
+                .get("level")
+                .and_then(|v| v.parse::<i64>().ok())
+                .filter(|n| *n >= 0)
+                .map_or(100, |l| (l * 100 / max).clamp(0, 100));
+            let color = match entry.get("colorantname").map(|c| c.to_ascii_lowercase()) {
+                Some(c) if c == "black" => "#000000",
+                Some(c) if c == "cyan" => "#00FFFF",
+                Some(c) if c == "magenta" => "#FF00FF",
+                Some(c) if c == "yellow" => "#FFFF00",
+                _ => "none",
+            };
+            let _ = writeln!(
+                t,
+                "\n[[supplies]]\nname = {}\nkind = {}\ncolor = {}\nlevel = {level}\nlow = 10\nyield = 10000",
+                q(&name),
+                q(&kind),
+                q(color),
+            );
+        }
+    }
     let kinds = a.texts("marker-types");
     let colors = a.texts("marker-colors");
     let levels = a.ints("marker-levels");
