@@ -56,9 +56,14 @@ pub struct ReplayArgs {
     /// The capture file (pcap or pcapng).
     file: PathBuf,
     /// Where each protocol's sessions go (repeatable: one each of
-    /// ipp:// or ipps://, lpd://host/queue, socket://, snmp://).
+    /// ipp:// or ipps://, lpd://host/queue, socket://, snmp://, and dnssd:
+    /// for mDNS, whose queries go to the multicast group on --mdns-interface).
     #[arg(long = "target", value_name = "URI", required = true)]
     targets: Vec<String>,
+    /// The interface mDNS queries are sent on (a name such as `eth0`, or an
+    /// IPv4 address of it; default: the OS's multicast route).
+    #[arg(long, value_name = "NAME|ADDR")]
+    mdns_interface: Option<String>,
     /// Replay requests that print (Print-Job, LPD jobs, AppSocket data).
     #[arg(long)]
     allow_print: bool,
@@ -111,9 +116,18 @@ pub fn run_capture(args: CaptureArgs) -> ExitCode {
     }
 }
 
-fn targets(uris: &[String]) -> Result<ReplayTargets, String> {
+fn targets(uris: &[String], mdns_interface: Option<&str>) -> Result<ReplayTargets, String> {
     let mut t = ReplayTargets::default();
     for u in uris {
+        if u.to_ascii_lowercase().starts_with("dnssd:") {
+            t.mdns = Some(paperjam_suites::mdns::Source::Network(
+                paperjam_suites::mdns::UdpLinkConfig {
+                    interface: mdns_interface.map(paperjam_suites::mdns::Interface::parse),
+                    ..paperjam_suites::mdns::UdpLinkConfig::default()
+                },
+            ));
+            continue;
+        }
         let scheme = u.split("://").next().unwrap_or("").to_ascii_lowercase();
         match scheme.as_str() {
             "ipp" | "ipps" | "http" | "https" => {
@@ -129,7 +143,7 @@ fn targets(uris: &[String]) -> Result<ReplayTargets, String> {
             "snmp" => t.snmp = Some(SnmpTarget::parse(u).map_err(|e| e.to_string())?),
             _ => {
                 return Err(format!(
-                    "{u}: a replay target is ipp://, ipps://, lpd://, socket:// or snmp://"
+                    "{u}: a replay target is ipp://, ipps://, lpd://, socket://, snmp:// or dnssd:"
                 ))
             }
         }
@@ -143,7 +157,7 @@ pub fn run_replay(args: ReplayArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    let targets = match targets(&args.targets) {
+    let targets = match targets(&args.targets, args.mdns_interface.as_deref()) {
         Ok(t) => t,
         Err(e) => return fail(e),
     };

@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use paperjam_sim::fault::Fault;
+use paperjam_sim::mdns::{Announcement, ResponderConfig, RunningServices};
 use paperjam_sim::model::Speed;
 use paperjam_sim::net::{server, RunningServer, ServerConfig, TlsSource};
 use paperjam_sim::profile::derive::derive;
@@ -44,6 +45,7 @@ use paperjam_sim::snmp::{Oid, Value as SnmpValue};
 use paperjam_sim::wire::ipp::RawMessage;
 use paperjam_suites::client::TargetUri;
 use paperjam_suites::grade::Outcome;
+use paperjam_suites::mdns::{Source, VirtualPrinter};
 use paperjam_suites::pcap::profile::profile_sources;
 use paperjam_suites::pcap::session::{SessionBody, SessionSet};
 use paperjam_suites::raw_target::RawTarget;
@@ -52,6 +54,7 @@ use paperjam_suites::report::Report;
 use paperjam_suites::snmp::client::SnmpClient;
 use paperjam_suites::snmp::SnmpTarget;
 use sha2::{Digest, Sha256};
+use std::net::{IpAddr, Ipv4Addr};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -90,11 +93,6 @@ fn captures_in(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-async fn start(faults: &[String]) -> Result<RunningServer, String> {
-    let profile = Profile::default_profile().map_err(|e| e.to_string())?;
-    start_with(profile, faults).await
-}
-
 async fn start_with(profile: Profile, faults: &[String]) -> Result<RunningServer, String> {
     let mut cfg = ServerConfig::new(Arc::new(profile));
     cfg.ipp_port = 0;
@@ -114,7 +112,30 @@ async fn start_with(profile: Profile, faults: &[String]) -> Result<RunningServer
     server::start(cfg).await.map_err(|e| e.to_string())
 }
 
-fn targets(srv: &RunningServer) -> Result<ReplayTargets, String> {
+/// The virtual printer's mDNS responder, in memory, announcing what `srv`
+/// serves as `profile` says.
+fn responder(srv: &RunningServer, profile: &Profile) -> Result<VirtualPrinter, String> {
+    let ipp = srv.ipp_addr.port();
+    let mut services = RunningServices::none().with_ipp(ipp, false);
+    if let Some(a) = srv.lpd_addr {
+        services = services.with_lpd(a.port(), "lp");
+    }
+    if let Some(a) = srv.socket_addr {
+        services = services.with_appsocket(a.port());
+    }
+    Ok(VirtualPrinter {
+        announcement: Announcement::from_profile(
+            profile,
+            &services,
+            &profile.identity.name,
+            vec![IpAddr::V4(Ipv4Addr::LOCALHOST)],
+        )
+        .map_err(|e| e.to_string())?,
+        config: ResponderConfig::default(),
+    })
+}
+
+fn targets(srv: &RunningServer, profile: &Profile) -> Result<ReplayTargets, String> {
     let ipp = srv.uris().first().cloned().ok_or("no IPP listener")?;
     let lpd = srv.lpd_addr.ok_or("no LPD listener")?;
     let socket = srv.socket_addr.ok_or("no AppSocket listener")?;
@@ -124,6 +145,7 @@ fn targets(srv: &RunningServer) -> Result<ReplayTargets, String> {
         lpd: Some(RawTarget::parse(&format!("lpd://{lpd}/lp")).map_err(|e| e.to_string())?),
         socket: Some(RawTarget::parse(&format!("socket://{socket}")).map_err(|e| e.to_string())?),
         snmp: Some(SnmpTarget::parse(&format!("snmp://{snmp}")).map_err(|e| e.to_string())?),
+        mdns: Some(Source::Virtual(responder(srv, profile)?)),
     })
 }
 
@@ -197,7 +219,8 @@ async fn run(path: PathBuf, external: bool) -> Result<(), Failed> {
     if set.sessions.is_empty() {
         return Err(format!("{}: no session found", path.display()).into());
     }
-    let srv = start(&side.server_faults).await?;
+    let profile = Profile::default_profile().map_err(|e| e.to_string())?;
+    let srv = start_with(profile.clone(), &side.server_faults).await?;
     let opts = ReplayOptions {
         capture: name.clone(),
         allow_print: true,
@@ -206,7 +229,7 @@ async fn run(path: PathBuf, external: bool) -> Result<(), Failed> {
         // A third party's agent had its own community; ours reads `public`.
         community: external.then(|| "public".to_string()),
     };
-    let result = replay(&set.sessions, &targets(&srv)?, &opts).await;
+    let result = replay(&set.sessions, &targets(&srv, &profile)?, &opts).await;
     let docs = if identical {
         let want = printed(&set);
         let got = stored(&srv, want.len()).await;
@@ -225,7 +248,8 @@ async fn run(path: PathBuf, external: bool) -> Result<(), Failed> {
     let mut problems = Vec::new();
     for c in &report.cases {
         let bad = if identical {
-            // mDNS queries are not replayed (multicast); all else must pass.
+            // An mDNS query with no captured answer, a probe or an
+            // announcement is skipped, with its reason; all else must pass.
             !(c.outcome == Outcome::Pass || c.outcome == Outcome::Skip && c.id.contains("mdns"))
         } else {
             c.outcome == Outcome::Error
@@ -300,7 +324,7 @@ async fn roundtrip(path: PathBuf) -> Result<(), Failed> {
     }
     let profile = Profile::load(&toml_path)
         .map_err(|e| format!("the derived profile does not load: {e}\n{}", derived.toml))?;
-    let srv = start_with(profile, &[]).await?;
+    let srv = start_with(profile.clone(), &[]).await?;
     let opts = ReplayOptions {
         capture: name.clone(),
         allow_print: true,
@@ -308,7 +332,7 @@ async fn roundtrip(path: PathBuf) -> Result<(), Failed> {
         timeout: Duration::from_secs(2),
         community: Some("public".into()),
     };
-    let result = replay(&set.sessions, &targets(&srv)?, &opts).await;
+    let result = replay(&set.sessions, &targets(&srv, &profile)?, &opts).await;
     let mut checked = 0;
     let mut problems = Vec::new();
     // Every MIB value the recorded agent answered, asked for by name.

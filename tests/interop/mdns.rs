@@ -620,3 +620,47 @@ fn mdns_runner_grades_an_avahi_published_printer() {
         "the report names the printer found: {description}"
     );
 }
+
+/// `paperjam replay` of avahi-browse's session with paperjam
+/// (`captures/mdns-avahi-browse.pcapng`), its queries sent again over the
+/// veth to a live `paperjam serve` (as recorded: no TLS): every query the
+/// capture holds an answer to is answered the same, question by question.
+#[test]
+fn mdns_replay_of_avahi_browse_against_paperjam_over_the_veth() {
+    let pair = VethPair::new("replay");
+    let _pj = Paperjam::start_in(
+        &pair.exec_a(),
+        &[
+            "--bind",
+            "192.0.2.1",
+            "--mdns",
+            "--mdns-interface",
+            "vA",
+            "--no-tls",
+        ],
+    );
+    let out_dir = tempfile::tempdir().unwrap();
+    let capture = crate::peers::repo_root().join("captures/mdns-avahi-browse.pcapng");
+    let out = pair
+        .in_b(env!("CARGO_BIN_EXE_paperjam"))
+        .arg("replay")
+        .arg(&capture)
+        .args(["--target", "dnssd:", "--mdns-interface", "vB", "--out"])
+        .arg(out_dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let json: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(out_dir.path().join("report.json"))
+            .unwrap_or_else(|e| panic!("no report ({e}); stderr:\n{stderr}")),
+    )
+    .unwrap();
+    let cases = json["cases"].as_array().cloned().unwrap_or_default();
+    let compared: Vec<&serde_json::Value> =
+        cases.iter().filter(|c| c["outcome"] != "skip").collect();
+    assert_eq!(compared.len(), 3, "the three answered queries: {json:#}");
+    for c in &compared {
+        assert_eq!(c["outcome"], "pass", "{c:#}");
+    }
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{stderr}");
+}

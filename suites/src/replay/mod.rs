@@ -5,6 +5,8 @@
 //! - [`rules`]: what is normalised before comparing, listed in the report;
 //! - [`ipp`]: requests rewritten for the target, answers diffed;
 //! - [`snmp`]: SNMP answers diffed binding by binding;
+//! - [`mdns`]: a browser's queries sent again on the target's link, the
+//!   answers diffed question by question;
 //! - LPD and AppSocket steps are replayed by [`raw`].
 //!
 //! The runner's politeness holds: nothing that prints is sent without
@@ -12,6 +14,7 @@
 //! `allow_write`; what was not sent is a skip with its reason.
 
 pub mod ipp;
+pub mod mdns;
 pub mod raw;
 pub mod rules;
 pub mod snmp;
@@ -65,6 +68,9 @@ pub struct ReplayTargets {
     pub socket: Option<RawTarget>,
     /// SNMP sessions.
     pub snmp: Option<SnmpTarget>,
+    /// mDNS sessions: the link the printer answers on (the network, or the
+    /// virtual printer's responder in memory).
+    pub mdns: Option<crate::mdns::Source>,
 }
 
 impl ReplayTargets {
@@ -82,6 +88,14 @@ impl ReplayTargets {
         }
         if let Some(t) = &self.snmp {
             v.push(t.display_uri());
+        }
+        if let Some(s) = &self.mdns {
+            v.push(match s {
+                crate::mdns::Source::Network(_) => "dnssd: (multicast)".to_string(),
+                crate::mdns::Source::Virtual(_) => {
+                    "dnssd: (the virtual printer's responder)".to_string()
+                }
+            });
         }
         v.join(" ")
     }
@@ -272,11 +286,26 @@ pub async fn replay(
                 }
             }
             (SessionBody::Mdns { exchanges }, _) => {
-                for (i, x) in exchanges.iter().enumerate() {
-                    cases.push(skip(
-                        case(opts, s, i + 1, "mdns query", x.frame),
-                        "mDNS is multicast: a capture's queries are not replayed (grade a responder with `paperjam test dnssd:`)",
-                    ));
+                used.push(rules::mdns_rules());
+                match &targets.mdns {
+                    Some(source) => {
+                        mdns::replay(
+                            |n, what, frame| case(opts, s, n, what, frame),
+                            exchanges,
+                            source,
+                            opts,
+                            &mut cases,
+                        )
+                        .await
+                    }
+                    None => {
+                        for (i, x) in exchanges.iter().enumerate() {
+                            cases.push(skip(
+                                case(opts, s, i + 1, "mdns query", x.frame),
+                                "no dnssd: target given (--target dnssd: [--mdns-interface NAME])",
+                            ));
+                        }
+                    }
                 }
             }
             (SessionBody::Other { .. }, p) => {

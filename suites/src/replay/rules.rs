@@ -218,6 +218,32 @@ pub fn snmp_rules() -> Vec<Rule> {
     ]
 }
 
+/// The rules mDNS replay follows, for the report.
+pub fn mdns_rules() -> Vec<Rule> {
+    vec![
+        rule(
+            "mdns-which-queries",
+            "captured queries",
+            "a query is sent again (from the mDNS port, to the group) only when the capture holds an answer to it, and asked once more a second later if answers are missing (a responder multicasts a record at most once a second, RFC 6762 §6); probes and announcements are not queries and are skipped",
+        ),
+        rule(
+            "mdns-answers",
+            "answer-section records that answer one of the query's questions",
+            "compared by owner name and type; a record the capture had and the target does not send fails",
+        ),
+        rule(
+            "mdns-known-answers",
+            "records named in the query's known-answer section",
+            "not compared: the captured printer left them out (RFC 6762 §7.1), and whether the target does depends on whether its records are the same (its ports differ)",
+        ),
+        rule(
+            "mdns-volatile",
+            "TTLs, the cache-flush bit, A and AAAA addresses, SRV ports, port numbers inside TXT values; the order of TXT keys",
+            "not compared (they follow the link, the ports the printer was started on, and the moment asked)",
+        ),
+    ]
+}
+
 /// The rules LPD and AppSocket replay follow, for the report.
 pub fn raw_rules() -> Vec<Rule> {
     vec![
