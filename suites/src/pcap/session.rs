@@ -60,6 +60,9 @@ pub struct Session {
     pub first_frame: u64,
     /// Last frame.
     pub last_frame: u64,
+    /// For a TCP session: the flow — its handshake, how it ended, the bytes
+    /// each way.
+    pub tcp: Option<TcpSummary>,
     /// What was said.
     pub body: SessionBody,
     /// What the reassembler and framers had to get past, frame by frame.
@@ -78,6 +81,63 @@ impl Session {
             self.first_frame,
             self.last_frame
         )
+    }
+}
+
+/// A TCP session's flow, in short.
+#[derive(Debug, Clone, Serialize)]
+pub struct TcpSummary {
+    /// How much of the handshake the capture holds.
+    pub handshake: super::tcp::Handshake,
+    /// How the flow ended.
+    pub ending: super::tcp::Ending,
+    /// Bytes client → printer.
+    pub to_server: usize,
+    /// Bytes printer → client.
+    pub to_client: usize,
+    /// Bytes the capture missed.
+    pub missing: u64,
+}
+
+impl std::fmt::Display for TcpSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use super::tcp::{Ending, Handshake};
+        let hs = match self.handshake {
+            Handshake::Full => "handshake",
+            Handshake::SynOnly => "SYN only",
+            Handshake::SynAckOnly => "SYN-ACK only (capture started after the SYN)",
+            Handshake::Missing => "no handshake (capture started mid-connection)",
+        };
+        let end = match self.ending {
+            Ending::Fin {
+                by_client: true,
+                by_server: true,
+            } => "FIN both ways".to_string(),
+            Ending::Fin { by_client, .. } => {
+                format!(
+                    "FIN by the {} only",
+                    if by_client { "client" } else { "printer" }
+                )
+            }
+            Ending::Reset { by } => format!(
+                "reset by the {}",
+                if by == Dir::ToServer {
+                    "client"
+                } else {
+                    "printer"
+                }
+            ),
+            Ending::Unfinished => "still open when the capture ended".to_string(),
+        };
+        write!(
+            f,
+            "tcp: {hs}, {} bytes to the printer, {} back, {end}",
+            self.to_server, self.to_client
+        )?;
+        if self.missing > 0 {
+            write!(f, ", {} bytes never captured", self.missing)?;
+        }
+        Ok(())
     }
 }
 
@@ -728,6 +788,13 @@ pub fn build(file: &str, cap: Capture) -> SessionSet {
             server: flow.server,
             first_frame: flow.first_frame,
             last_frame: flow.last_frame,
+            tcp: Some(TcpSummary {
+                handshake: flow.handshake,
+                ending: flow.ending,
+                to_server: flow.to_server.len(),
+                to_client: flow.to_client.len(),
+                missing: flow.gaps.iter().map(|g| g.missing).sum(),
+            }),
             body,
             problems,
         });
@@ -748,6 +815,7 @@ pub fn build(file: &str, cap: Capture) -> SessionSet {
             server: g.server,
             first_frame: g.first,
             last_frame: g.last,
+            tcp: None,
             body,
             problems: g.problems,
         });
@@ -785,6 +853,9 @@ pub fn render_text(set: &SessionSet) -> String {
     }
     for sess in &set.sessions {
         s.push_str(&format!("\n== {}\n", sess.label()));
+        if let Some(t) = &sess.tcp {
+            s.push_str(&format!("   {t}\n"));
+        }
         for p in &sess.problems {
             s.push_str(&format!("   ! {p}\n"));
         }
