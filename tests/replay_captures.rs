@@ -21,7 +21,8 @@
 //! a round trip (`roundtrip/NAME`): a profile derived from it
 //! (`paperjam profile from-capture`), a virtual printer served from that
 //! profile, the capture replayed against it — and every Get-Printer-Attributes
-//! answer and SNMP GetRequest answered as captured, and every MIB value the
+//! answer, SNMP GetRequest and answered mDNS query answered as captured (the
+//! TXT records too), and every MIB value the
 //! recorded agent answered got back by name: no attribute or binding the
 //! recorded printer answered is missing or different (the virtual printer
 //! may answer more; what follows its own state stays its own).
@@ -304,7 +305,7 @@ async fn run(path: PathBuf, external: bool) -> Result<(), Failed> {
 fn derivable(path: &Path) -> bool {
     SessionSet::from_file(path).is_ok_and(|set| {
         let src = profile_sources(&set, None);
-        !src.printer_attributes.is_empty() || !src.mib.is_empty()
+        !src.printer_attributes.is_empty() || !src.mib.is_empty() || !src.mdns_txt.is_empty()
     })
 }
 
@@ -371,7 +372,11 @@ async fn roundtrip(path: PathBuf) -> Result<(), Failed> {
     }
     srv.shutdown(Duration::from_secs(1)).await;
     for c in &result.cases {
-        if !(c.id.ends_with("-get-printer-attributes") || c.id.ends_with("-getrequest")) {
+        let compared_query = c.id.ends_with("-mdns-query") && c.outcome != Outcome::Skip;
+        if !(c.id.ends_with("-get-printer-attributes")
+            || c.id.ends_with("-getrequest")
+            || compared_query)
+        {
             continue;
         }
         checked += 1;
@@ -410,7 +415,10 @@ async fn roundtrip(path: PathBuf) -> Result<(), Failed> {
         }
     }
     if checked == 0 {
-        return Err(format!("{name}: no Get-Printer-Attributes or GetRequest was replayed").into());
+        return Err(format!(
+            "{name}: no Get-Printer-Attributes, GetRequest or answered mDNS query was replayed"
+        )
+        .into());
     }
     if !problems.is_empty() {
         return Err(format!(

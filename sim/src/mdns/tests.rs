@@ -1809,3 +1809,34 @@ fn fuzz_entry_point_on_hand_made_inputs() {
     super::fuzz_packet(&probe(IPP_INSTANCE, vec![srv(IPP_INSTANCE, "x.local", 1)]));
     super::fuzz_packet(&response(vec![srv(IPP_INSTANCE, "other.local", 631)]));
 }
+
+/// A profile's recorded TXT records (`[mdns.txt]`, from `profile
+/// from-capture`) are advertised as recorded, in their order, but `rp` and
+/// `adminurl` say where this printer serves.
+#[test]
+fn recorded_txt_records_stand_in_for_the_built_ones() {
+    let text = format!(
+        "{}\n[mdns.txt]\n\"_ipp._tcp\" = [\"txtvers=1\", \"ty=Acme 9\", \"rp=ipp/printer\", \"adminurl=http://acme.local:631/\", \"Color=F\"]\n",
+        crate::profile::DEFAULT_PROFILE_TOML
+    );
+    let p = Profile::from_toml_str(&text, "recorded").unwrap();
+    let t = txt_for_service(&p, ServiceKind::Ipp, &all_services(), "paperjam-laser");
+    let keys: Vec<&str> = t.entries().iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, ["txtvers", "ty", "rp", "adminurl", "Color"]);
+    assert_eq!(t.get("ty"), Some("Acme 9"));
+    assert_eq!(t.get("Color"), Some("F"));
+    assert_eq!(t.get("rp"), Some("ipp/print"), "where this printer serves");
+    assert!(t
+        .get("adminurl")
+        .is_some_and(|u| u.contains("paperjam-laser.local")));
+    // Other services keep their built records.
+    let lpd = txt_for_service(&p, ServiceKind::Lpd, &all_services(), "paperjam-laser");
+    assert!(lpd.get("ty").is_some_and(|v| v.contains("paperjam")));
+    // A service type that is not a printer's is refused, naming the key.
+    let bad = format!(
+        "{}\n[mdns.txt]\n\"_http._tcp\" = [\"a=b\"]\n",
+        crate::profile::DEFAULT_PROFILE_TOML
+    );
+    let e = Profile::from_toml_str(&bad, "bad").unwrap_err().to_string();
+    assert!(e.contains("mdns.txt._http._tcp"), "{e}");
+}

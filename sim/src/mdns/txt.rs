@@ -381,5 +381,24 @@ pub fn txt_for_service(
         device_id_field(&id, "MDL", "MODEL").unwrap_or_else(|| profile.identity.model.clone());
     t.set("usb_MFG", &mfg);
     t.set("usb_MDL", &mdl);
+    match profile.mdns.txt.get(kind.service_type()) {
+        Some(recorded) => recorded_txt(recorded, &t),
+        None => t,
+    }
+}
+
+/// A recorded TXT record, with `rp` and `adminurl` (where this printer
+/// serves) taken from `built` when the recording has them.
+fn recorded_txt(recorded: &[String], built: &TxtRecord) -> TxtRecord {
+    let mut t = TxtRecord::new();
+    for entry in recorded {
+        let (key, value) = entry.split_once('=').unwrap_or((entry.as_str(), ""));
+        let live = ["rp", "adminurl"]
+            .iter()
+            .any(|k| key.eq_ignore_ascii_case(k))
+            .then(|| built.get(key))
+            .flatten();
+        t.set(key, live.unwrap_or(value));
+    }
     t
 }

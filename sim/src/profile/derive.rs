@@ -29,6 +29,12 @@ pub struct Sources {
     /// it, so these stand for `natural-language-configured` and
     /// `generated-natural-language-supported` when it was not asked for them.
     pub response_languages: Vec<String>,
+    /// The instance name the printer's mDNS answers use, if any.
+    pub mdns_instance: Option<String>,
+    /// The host name (one label) its SRV records point at, if any.
+    pub mdns_host: Option<String>,
+    /// Its TXT records by service type (`_ipp._tcp`): the strings in order.
+    pub mdns_txt: Vec<(String, Vec<String>)>,
     /// MIB values answered (name, value).
     pub mib: Vec<(Oid, SnmpValue)>,
     /// The file name the MIB values are written to, relative to the profile.
@@ -60,6 +66,10 @@ pub enum DeriveError {
 /// A TOML string literal.
 fn q(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
+}
+
+fn strings_array(v: &[String]) -> String {
+    strings(v)
 }
 
 fn strings(v: &[String]) -> String {
@@ -265,8 +275,10 @@ fn device_id_field(id: &str, keys: &[&str]) -> Option<String> {
 /// The profile's sections but `[ipp-recorded]`.
 fn sections(a: &Attrs<'_>, sources: &Sources, notes: &mut Vec<String>) -> String {
     let mut t = String::new();
+    // The profile's name is also the printer's mDNS host name.
     let name = a
         .text("printer-name")
+        .or_else(|| sources.mdns_host.clone())
         .unwrap_or_else(|| "captured-printer".into());
     let mm = a.text("printer-make-and-model").unwrap_or_default();
     let device_id = a.text("printer-device-id");
@@ -287,10 +299,15 @@ fn sections(a: &Attrs<'_>, sources: &Sources, notes: &mut Vec<String>) -> String
     let _ = writeln!(t, "name = {}", q(&name));
     let _ = writeln!(t, "make = {}", q(&make));
     let _ = writeln!(t, "model = {}", q(&model));
-    for (k, attr) in [("location", "printer-location"), ("info", "printer-info")] {
-        if let Some(v) = a.text(attr) {
-            let _ = writeln!(t, "{k} = {}", q(&v));
-        }
+    if let Some(v) = a.text("printer-location") {
+        let _ = writeln!(t, "location = {}", q(&v));
+    }
+    // The mDNS instance name is the profile's info (or its name).
+    if let Some(v) = a
+        .text("printer-info")
+        .or_else(|| sources.mdns_instance.clone())
+    {
+        let _ = writeln!(t, "info = {}", q(&v));
     }
     if let Some(u) = a.text("printer-uuid") {
         let _ = writeln!(t, "uuid = {}", q(u.trim_start_matches("urn:uuid:")));
@@ -511,6 +528,13 @@ fn sections(a: &Attrs<'_>, sources: &Sources, notes: &mut Vec<String>) -> String
         let _ = writeln!(t, "\n[snmp]\nwalk = {}", q(walk));
     }
 
+    if !sources.mdns_txt.is_empty() {
+        let _ = writeln!(t, "\n[mdns.txt]");
+        for (service, strings) in &sources.mdns_txt {
+            let _ = writeln!(t, "{} = {}", q(service), strings_array(strings));
+        }
+    }
+
     let _ = writeln!(t, "\n[ipp]");
     for (n, attr) in &a.0 {
         if is_computed(n) || is_live(n) {
@@ -530,7 +554,10 @@ fn sections(a: &Attrs<'_>, sources: &Sources, notes: &mut Vec<String>) -> String
 
 /// Derive a profile from `sources`.
 pub fn derive(sources: &Sources) -> Result<Derived, DeriveError> {
-    if sources.printer_attributes.is_empty() && sources.mib.is_empty() {
+    if sources.printer_attributes.is_empty()
+        && sources.mib.is_empty()
+        && sources.mdns_txt.is_empty()
+    {
         return Err(DeriveError::Nothing);
     }
     let mut notes = Vec::new();

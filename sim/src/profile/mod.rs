@@ -98,6 +98,22 @@ pub struct Profile {
     /// recording of a real printer.
     #[serde(default)]
     pub snmp: SnmpSpec,
+    /// mDNS/DNS-SD: TXT records recorded from a real printer.
+    #[serde(default)]
+    pub mdns: MdnsSpec,
+}
+
+/// The mDNS responder (`[mdns]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct MdnsSpec {
+    /// TXT records recorded from a real printer (written by `paperjam profile
+    /// from-capture`), by service type (`_ipp._tcp`, `_ipps._tcp`,
+    /// `_printer._tcp`, `_pdl-datastream._tcp`): `key=value` strings in
+    /// order, advertised instead of the ones built from the profile, except
+    /// `rp` and `adminurl`, which say where this printer serves.
+    #[serde(default)]
+    pub txt: BTreeMap<String, Vec<String>>,
 }
 
 /// The SNMP agent (`[snmp]`).
@@ -568,6 +584,25 @@ impl Profile {
                     &format!("lpd.queues[{i}]"),
                     format!("'{q}' must be non-empty, without spaces or control characters"),
                 ));
+            }
+        }
+        for (service, strings) in &self.mdns.txt {
+            if !matches!(
+                service.as_str(),
+                "_ipp._tcp" | "_ipps._tcp" | "_printer._tcp" | "_pdl-datastream._tcp"
+            ) {
+                return Err(invalid(
+                    &format!("mdns.txt.{service}"),
+                    "is not a printer service type (_ipp._tcp, _ipps._tcp, _printer._tcp, _pdl-datastream._tcp)".into(),
+                ));
+            }
+            for (i, entry) in strings.iter().enumerate() {
+                if entry.is_empty() || entry.starts_with('=') || entry.len() > 255 {
+                    return Err(invalid(
+                        &format!("mdns.txt.{service}[{i}]"),
+                        format!("'{entry}' is not a TXT string key=value of at most 255 bytes with a key"),
+                    ));
+                }
             }
         }
         for (name, value) in &self.ipp_recorded {
