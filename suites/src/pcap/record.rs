@@ -516,9 +516,11 @@ impl Recorder {
                 ctx.clone(),
                 limit.clone(),
                 tcp_count,
-                stop_rx.clone(),
-                kill_rx.clone(),
-                done_tx.clone(),
+                Lifecycle {
+                    stop: stop_rx.clone(),
+                    kill: kill_rx.clone(),
+                    done: done_tx.clone(),
+                },
             ))
         });
         let udp_task = udp.map(|(sock, upstream)| {
@@ -528,9 +530,11 @@ impl Recorder {
                 ctx.clone(),
                 cfg.max_connections.max(1),
                 udp_count,
-                stop_rx.clone(),
-                kill_rx.clone(),
-                done_tx.clone(),
+                Lifecycle {
+                    stop: stop_rx.clone(),
+                    kill: kill_rx.clone(),
+                    done: done_tx.clone(),
+                },
             ))
         });
         drop(done_tx);
@@ -590,19 +594,29 @@ impl Recorder {
     }
 }
 
+/// The signals a relay loop lives by: stop taking new work, close
+/// everything now, and its own end (dropped when it is done).
+struct Lifecycle {
+    stop: watch::Receiver<bool>,
+    kill: watch::Receiver<bool>,
+    done: watch::Sender<bool>,
+}
+
 /// Accept connections until told to stop (or the count is reached), then
 /// wait for the open ones.
-#[allow(clippy::too_many_arguments)]
 async fn accept_loop(
     listener: TcpListener,
     upstream: Arc<[SocketAddr]>,
     ctx: Arc<Ctx>,
     limit: Arc<Semaphore>,
     count: Option<u64>,
-    mut stop: watch::Receiver<bool>,
-    kill: watch::Receiver<bool>,
-    done: watch::Sender<bool>,
+    life: Lifecycle,
 ) {
+    let Lifecycle {
+        mut stop,
+        kill,
+        done,
+    } = life;
     let mut conns = JoinSet::new();
     let mut accepted = 0u64;
     loop {
@@ -842,17 +856,19 @@ struct UdpRelay {
 
 /// Relay datagrams until told to stop (or the count is reached), then give
 /// the answers still coming [`REPLY_WAIT`] of quiet.
-#[allow(clippy::too_many_arguments)]
 async fn udp_loop(
     listen: Arc<UdpSocket>,
     upstream: SocketAddr,
     ctx: Arc<Ctx>,
     max_clients: usize,
     count: Option<u64>,
-    mut stop: watch::Receiver<bool>,
-    kill: watch::Receiver<bool>,
-    done: watch::Sender<bool>,
+    life: Lifecycle,
 ) {
+    let Lifecycle {
+        mut stop,
+        kill,
+        done,
+    } = life;
     let listen_addr = listen.local_addr().unwrap_or(upstream);
     let (draining_tx, draining_rx) = watch::channel(false);
     let mut relays: HashMap<SocketAddr, UdpRelay> = HashMap::new();
@@ -890,11 +906,13 @@ async fn udp_loop(
                     let sock = Arc::new(sock);
                     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
                     tasks.spawn(udp_answers(
-                        sock.clone(),
-                        listen.clone(),
-                        listen_addr,
-                        client,
-                        upstream,
+                        UdpPath {
+                            sock: sock.clone(),
+                            listen: listen.clone(),
+                            listen_addr,
+                            client,
+                            upstream,
+                        },
                         ctx.clone(),
                         done.clone(),
                         draining_rx.clone(),
@@ -945,20 +963,32 @@ async fn open_udp_relay(upstream: SocketAddr) -> std::io::Result<UdpSocket> {
     Ok(s)
 }
 
-/// Relay one client's answers back until it has been quiet for the idle
-/// time ([`REPLY_WAIT`] once draining), or the proxy closes everything.
-#[allow(clippy::too_many_arguments)]
-async fn udp_answers(
+/// One client's way through the UDP relay: its upstream socket, the
+/// listening socket answers go back out of, and the addresses on both sides.
+struct UdpPath {
     sock: Arc<UdpSocket>,
     listen: Arc<UdpSocket>,
     listen_addr: SocketAddr,
     client: SocketAddr,
     upstream: SocketAddr,
+}
+
+/// Relay one client's answers back until it has been quiet for the idle
+/// time ([`REPLY_WAIT`] once draining), or the proxy closes everything.
+async fn udp_answers(
+    path: UdpPath,
     ctx: Arc<Ctx>,
     done: Arc<std::sync::atomic::AtomicBool>,
     mut draining: watch::Receiver<bool>,
     mut kill: watch::Receiver<bool>,
 ) {
+    let UdpPath {
+        sock,
+        listen,
+        listen_addr,
+        client,
+        upstream,
+    } = path;
     let local = sock.local_addr().unwrap_or(upstream);
     let mut buf = vec![0u8; 65_535];
     let mut last = Instant::now();
