@@ -102,14 +102,21 @@ pub fn run_capture(args: CaptureArgs) -> ExitCode {
     match args.command {
         CaptureCommand::Inspect { file, format } => match read(&file) {
             Ok(set) => {
-                match format {
-                    InspectFormat::Text => print!("{}", render_text(&set)),
+                let text = match format {
+                    InspectFormat::Text => render_text(&set),
                     InspectFormat::Json => match serde_json::to_string_pretty(&set) {
-                        Ok(j) => println!("{j}"),
+                        Ok(j) => j + "\n",
                         Err(e) => return fail(format!("cannot write JSON: {e}")),
                     },
+                };
+                // A reader that stops early (`| head`) is not an error.
+                use std::io::Write as _;
+                match std::io::stdout().lock().write_all(text.as_bytes()) {
+                    Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                        fail(format!("cannot write: {e}"))
+                    }
+                    _ => ExitCode::SUCCESS,
                 }
-                ExitCode::SUCCESS
             }
             Err(e) => fail(e),
         },

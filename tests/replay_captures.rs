@@ -29,6 +29,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -170,8 +171,34 @@ fn printed(set: &SessionSet) -> Vec<String> {
                     let ok = x.response.as_ref().is_some_and(|r| {
                         r.body.len() >= 4 && u16::from_be_bytes([r.body[2], r.body[3]]) < 0x0100
                     });
-                    if matches!(raw.code, 0x0002 | 0x0006) && ok && used < x.body.len() {
-                        out.push(sha256_hex(&x.body[used..]));
+                    if !(matches!(raw.code, 0x0002 | 0x0006) && ok && used < x.body.len()) {
+                        continue;
+                    }
+                    // The printer spools what the client compressed, decompressed.
+                    let compression = raw.items.iter().find_map(|i| match i {
+                        paperjam_sim::wire::ipp::RawItem::Attribute { name, value, .. }
+                            if name == b"compression" =>
+                        {
+                            Some(String::from_utf8_lossy(value).into_owned())
+                        }
+                        _ => None,
+                    });
+                    let data = &x.body[used..];
+                    let mut plain = Vec::new();
+                    let decoded = match compression.as_deref() {
+                        Some("gzip") => {
+                            flate2::read::MultiGzDecoder::new(data).read_to_end(&mut plain)
+                        }
+                        Some("deflate") => {
+                            flate2::read::DeflateDecoder::new(data).read_to_end(&mut plain)
+                        }
+                        _ => {
+                            plain = data.to_vec();
+                            Ok(0)
+                        }
+                    };
+                    if decoded.is_ok() {
+                        out.push(sha256_hex(&plain));
                     }
                 }
             }

@@ -234,18 +234,48 @@ pub async fn replay(
         target_uri: t.uri.clone(),
         ..ipp::IppContext::default()
     });
-    for s in sessions {
+    // In capture order: an HTTP session exchange by exchange (a client's
+    // connections interleave: a Get-Jobs on one sees the jobs printed on
+    // another so far), any other session whole, at its first frame.
+    let mut items: Vec<(u64, usize, usize)> = Vec::new();
+    for (si, s) in sessions.iter().enumerate() {
+        match &s.body {
+            SessionBody::Http { exchanges } if !exchanges.is_empty() => {
+                for (xi, x) in exchanges.iter().enumerate() {
+                    items.push((x.frame, si, xi));
+                }
+            }
+            _ => items.push((s.first_frame, si, 0)),
+        }
+    }
+    items.sort();
+    let mut conns: std::collections::HashMap<usize, Option<Connection>> =
+        std::collections::HashMap::new();
+    for (_, si, xi) in items {
+        let s = &sessions[si];
         match (&s.body, s.protocol) {
             (SessionBody::Http { exchanges }, _) => {
-                used.push(rules::ipp_rules());
+                if xi == 0 {
+                    used.push(rules::ipp_rules());
+                }
                 match (&targets.ipp, ctx.as_mut()) {
-                    (Some(t), Some(ctx)) => {
-                        replay_http(s, exchanges, t, ctx, opts, &mut cases).await
+                    (Some(target), Some(ctx)) => {
+                        let on = HttpTarget {
+                            target,
+                            ctx,
+                            conn: conns.entry(si).or_default(),
+                        };
+                        replay_http(s, exchanges, xi, on, opts, &mut cases).await
                     }
-                    _ => cases.push(skip(
+                    _ if xi == 0 => cases.push(skip(
                         case(opts, s, 0, s.protocol.as_str(), s.first_frame),
                         "no ipp:// target given (--target ipp://host[:port]/path)",
                     )),
+                    _ => {}
+                }
+                // The connection ends with the session's last exchange.
+                if xi + 1 >= exchanges.len() {
+                    conns.remove(&si);
                 }
             }
             (SessionBody::Lpd { command, steps }, _) => {
@@ -370,16 +400,25 @@ fn ipp_text(body: &[u8], request: bool) -> (Option<Message>, String) {
     }
 }
 
+/// Where an HTTP exchange goes: the target, what the replay has learned so
+/// far, and the session's connection (opened when it is not).
+struct HttpTarget<'a> {
+    target: &'a TargetUri,
+    ctx: &'a mut ipp::IppContext,
+    conn: &'a mut Option<Connection>,
+}
+
+/// Replay exchange `only` of an HTTP session.
 async fn replay_http(
     s: &Session,
     exchanges: &[HttpExchange],
-    target: &TargetUri,
-    ctx: &mut ipp::IppContext,
+    only: usize,
+    on: HttpTarget<'_>,
     opts: &ReplayOptions,
     cases: &mut Vec<CaseResult>,
 ) {
-    let mut conn: Option<Connection> = None;
-    for (i, x) in exchanges.iter().enumerate() {
+    let HttpTarget { target, ctx, conn } = on;
+    for (i, x) in exchanges.iter().enumerate().filter(|(i, _)| *i == only) {
         let parsed = RawMessage::parse(&x.body).ok();
         let what = match &parsed {
             Some((raw, _)) => ipp::operation_name(raw.code),
@@ -447,7 +486,7 @@ async fn replay_http(
         };
         if conn.is_none() {
             match Connection::open(target, opts.timeout).await {
-                Ok(c) => conn = Some(c),
+                Ok(c) => *conn = Some(c),
                 Err(e) => {
                     cases.push(error(r, e.to_string()));
                     continue;
@@ -459,7 +498,7 @@ async fn replay_http(
         let reply = match c.exchange(&req, opts.timeout).await {
             Ok(reply) => reply,
             Err(e) => {
-                conn = None;
+                *conn = None;
                 cases.push(error(r, e.to_string()));
                 continue;
             }
@@ -468,7 +507,7 @@ async fn replay_http(
             .header("connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"))
         {
-            conn = None;
+            *conn = None;
         }
         let mut diffs = Vec::new();
         if reply.status != captured.status {

@@ -89,8 +89,8 @@ const IPP_WEB: &[&str] = &[
     "printer-supply-info-uri",
 ];
 
-/// Supply levels, which drain as the printer prints.
-const IPP_SUPPLY_LEVELS: &[&str] = &["marker-levels"];
+/// Supply and tray levels, which drain as the printer prints.
+const IPP_SUPPLY_LEVELS: &[&str] = &["marker-levels", "printer-input-tray", "printer-supply"];
 
 /// How the IPP attribute `name` is compared.
 pub fn ipp_treatment(name: &str) -> Treatment {
@@ -172,7 +172,7 @@ pub fn ipp_rules() -> Vec<Rule> {
         rule(
             "ipp-supply-levels",
             &IPP_SUPPLY_LEVELS.join(", "),
-            "syntax compared, value not (supplies drain as the printer prints)",
+            "syntax compared, value not (supplies and trays drain as the printer prints)",
         ),
         rule(
             "ipp-order",
