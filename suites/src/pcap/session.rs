@@ -524,61 +524,9 @@ fn socket_session(flow: &Flow, problems: &mut Vec<String>) -> SessionBody {
     }
 }
 
-fn snmp_text(payload: &[u8]) -> String {
-    match frame::snmp(payload) {
-        Ok(d) => {
-            let mut s = format!(
-                "v{} {:?} {} id {}",
-                d.version, d.community, d.pdu, d.request_id
-            );
-            if let Some(e) = &d.error_name {
-                s.push_str(&format!(" error {e} index {}", d.error_index));
-            }
-            for vb in &d.varbinds {
-                s.push_str(&format!("\n  {} = {}: {}", vb.oid, vb.type_name, vb.value));
-            }
-            s
-        }
-        Err(e) => format!("not readable as SNMP v1/v2c: {e}"),
-    }
-}
-
+/// An mDNS datagram as text, one line per question and record.
 fn mdns_text(payload: &[u8]) -> String {
-    match frame::mdns(payload) {
-        Ok(d) => {
-            let mut s = format!(
-                "{} id {}",
-                if d.is_response { "response" } else { "query" },
-                d.id
-            );
-            for q in &d.questions {
-                s.push_str(&format!(
-                    "\n  ? {} {}{}",
-                    q.name,
-                    q.qtype,
-                    if q.unicast_response { " (QU)" } else { "" }
-                ));
-            }
-            for (section, records) in [
-                ("answer", &d.answers),
-                ("authority", &d.authority),
-                ("additional", &d.additional),
-            ] {
-                for r in records {
-                    s.push_str(&format!(
-                        "\n  [{section}] {} {} ttl {}{} {}",
-                        r.name,
-                        r.rtype,
-                        r.ttl,
-                        if r.cache_flush { " cache-flush" } else { "" },
-                        r.data
-                    ));
-                }
-            }
-            s
-        }
-        Err(e) => format!("not readable as DNS: {e}"),
-    }
+    crate::mdns::dns::describe(payload).trim_end().to_string()
 }
 
 /// Datagrams of one protocol between one client and one agent.
@@ -595,6 +543,8 @@ struct DatagramGroup {
 fn datagram_sessions(datagrams: &[super::Datagram]) -> Vec<DatagramGroup> {
     use paperjam_sim::snmp::message::{decode, PduKind};
     let mut groups: Vec<DatagramGroup> = Vec::new();
+    // The question names of each exchange of the mDNS group, in its order.
+    let mut mdns_questions: Vec<Vec<String>> = Vec::new();
     // SNMP: requests by (client, agent, request-id), waiting for answers.
     let mut pending: std::collections::HashMap<(SocketAddr, SocketAddr, i32), (usize, usize)> =
         std::collections::HashMap::new();
@@ -614,7 +564,8 @@ fn datagram_sessions(datagrams: &[super::Datagram]) -> Vec<DatagramGroup> {
                             let ex = &mut group.exchanges[x];
                             if ex.answers.is_empty() {
                                 ex.answers.push((d.frame, d.payload.clone()));
-                                ex.answer_texts.push(snmp_text(&d.payload));
+                                ex.answer_texts
+                                    .push(frame::datagram::describe_snmp(&d.payload));
                             } else {
                                 group.problems.push(format!(
                                     "frame {}: a second answer to request-id {id} (frame {})",
@@ -650,13 +601,14 @@ fn datagram_sessions(datagrams: &[super::Datagram]) -> Vec<DatagramGroup> {
                     frame: d.frame,
                     querier: Some(d.src.ip()),
                     request: d.payload.clone(),
-                    request_text: snmp_text(&d.payload),
+                    request_text: frame::datagram::describe_snmp(&d.payload),
                     answers: Vec::new(),
                     answer_texts: Vec::new(),
                 });
             }
             frame::UdpProtocol::Mdns => {
-                let response = frame::mdns(&d.payload).is_ok_and(|m| m.is_response);
+                let parsed = frame::mdns(&d.payload).ok();
+                let response = parsed.as_ref().is_some_and(|m| m.is_response);
                 // One mDNS session per capture: queries, and the answers
                 // that follow each.
                 let (client, server) = if response {
@@ -674,39 +626,48 @@ fn datagram_sessions(datagrams: &[super::Datagram]) -> Vec<DatagramGroup> {
                     // The latest query from another host that this response
                     // answers (a record named as one of its questions);
                     // otherwise an announcement on its own.
-                    let answered = frame::mdns(&d.payload)
-                        .map(|m| {
-                            m.answers
-                                .iter()
-                                .chain(&m.additional)
-                                .map(|r| r.name.to_ascii_lowercase())
-                                .collect::<Vec<_>>()
+                    let answered: Vec<String> = parsed
+                        .iter()
+                        .flat_map(|m| m.answers.iter().chain(&m.additional))
+                        .map(|r| r.name.to_ascii_lowercase())
+                        .collect();
+                    let target = group
+                        .exchanges
+                        .iter_mut()
+                        .zip(&mdns_questions)
+                        .rev()
+                        .find(|(ex, asked)| {
+                            ex.querier.is_some_and(|q| q != d.src.ip())
+                                && asked.iter().any(|n| answered.contains(n))
                         })
-                        .unwrap_or_default();
-                    let target = group.exchanges.iter_mut().rev().find(|ex| {
-                        !ex.request.is_empty()
-                            && ex.querier != Some(d.src.ip())
-                            && frame::mdns(&ex.request).is_ok_and(|q| {
-                                q.questions
-                                    .iter()
-                                    .any(|qq| answered.contains(&qq.name.to_ascii_lowercase()))
-                            })
-                    });
+                        .map(|(ex, _)| ex);
                     match target {
                         Some(ex) => {
                             ex.answers.push((d.frame, d.payload.clone()));
                             ex.answer_texts.push(mdns_text(&d.payload));
                         }
-                        None => group.exchanges.push(DatagramExchange {
-                            frame: d.frame,
-                            querier: None,
-                            request: Vec::new(),
-                            request_text: "(an announcement: it answers no query before it)".into(),
-                            answers: vec![(d.frame, d.payload.clone())],
-                            answer_texts: vec![mdns_text(&d.payload)],
-                        }),
+                        None => {
+                            mdns_questions.push(Vec::new());
+                            group.exchanges.push(DatagramExchange {
+                                frame: d.frame,
+                                querier: None,
+                                request: Vec::new(),
+                                request_text: "(an announcement: it answers no query before it)"
+                                    .into(),
+                                answers: vec![(d.frame, d.payload.clone())],
+                                answer_texts: vec![mdns_text(&d.payload)],
+                            })
+                        }
                     }
                 } else {
+                    // The names it asks about, to pair later answers with it.
+                    mdns_questions.push(
+                        parsed
+                            .iter()
+                            .flat_map(|m| &m.questions)
+                            .map(|q| q.name.to_ascii_lowercase())
+                            .collect(),
+                    );
                     group.exchanges.push(DatagramExchange {
                         frame: d.frame,
                         querier: Some(d.src.ip()),

@@ -674,10 +674,7 @@ async fn replay_snmp(
                 (Err(_), _) => {}
             },
         }
-        let text = |b: &[u8]| match decode(b) {
-            Ok(m) => snmp::text(&m),
-            Err(e) => format!("not SNMP: {e}"),
-        };
+        let text = crate::pcap::frame::datagram::describe_snmp;
         let mut r = grade(r, 0, diffs);
         r.evidence.push(Exchange {
             step: 0,

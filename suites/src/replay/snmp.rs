@@ -56,37 +56,6 @@ fn compared(v: &VarValue) -> Option<String> {
     }
 }
 
-/// A message as one line per binding, for evidence.
-pub fn text(m: &Message) -> String {
-    let mut s = format!(
-        "{} community {:?} {} request-id {}",
-        m.version.label(),
-        String::from_utf8_lossy(&m.community),
-        m.pdu.kind.name(),
-        m.pdu.request_id
-    );
-    if m.pdu.kind == paperjam_sim::snmp::PduKind::GetBulk {
-        s.push_str(&format!(
-            " non-repeaters {} max-repetitions {}",
-            m.pdu.error_status, m.pdu.error_index
-        ));
-    } else if m.pdu.error_status != 0 {
-        s.push_str(&format!(
-            " error-status {} index {}",
-            error_status::name(m.pdu.error_status),
-            m.pdu.error_index
-        ));
-    }
-    for vb in &m.pdu.varbinds {
-        let v = match &vb.value {
-            VarValue::Value(v) => format!("{}: {v}", v.type_name()),
-            other => syntax(other).to_string(),
-        };
-        s.push_str(&format!("\n  {} = {v}", vb.oid));
-    }
-    s
-}
-
 /// Every difference between the captured answer and the target's.
 pub fn diff(captured: &Message, replayed: &Message) -> Vec<Difference> {
     let mut out = Vec::new();

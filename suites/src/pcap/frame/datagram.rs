@@ -107,6 +107,46 @@ pub fn snmp(payload: &[u8]) -> Result<SnmpDatagram, SnmpError> {
     })
 }
 
+impl std::fmt::Display for SnmpDatagram {
+    /// `2c community "public" GetRequest request-id 7`, then a line per
+    /// binding (`  1.3.6.1.2.1.1.5.0 = STRING: "lp"`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} community {:?} {} request-id {}",
+            self.version, self.community, self.pdu, self.request_id
+        )?;
+        match &self.error_name {
+            None => write!(
+                f,
+                " non-repeaters {} max-repetitions {}",
+                self.error_status, self.error_index
+            )?,
+            Some(e) if self.error_status != 0 => {
+                write!(f, " error-status {e} index {}", self.error_index)?
+            }
+            Some(_) => {}
+        }
+        for vb in &self.varbinds {
+            if vb.value.is_empty() {
+                write!(f, "\n  {} = {}", vb.oid, vb.type_name)?;
+            } else {
+                write!(f, "\n  {} = {}: {}", vb.oid, vb.type_name, vb.value)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An SNMP datagram as text for evidence and `capture inspect`, or why it
+/// cannot be read.
+pub fn describe_snmp(payload: &[u8]) -> String {
+    match snmp(payload) {
+        Ok(d) => d.to_string(),
+        Err(e) => format!("not readable as SNMP v1/v2c: {e}"),
+    }
+}
+
 /// Why a datagram is not a DNS message we can read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MdnsError {
