@@ -216,6 +216,28 @@ struct ServeArgs {
     /// Seconds a connection may stay silent before it is closed.
     #[arg(long, default_value_t = Limits::default().idle_timeout.as_secs())]
     idle_timeout: u64,
+    /// A security preset: `locked-down` (IPPS only, Digest authentication,
+    /// owner checks, no LPD or raw port, a secret SNMP community) or
+    /// `wide-open` (plain IPP, anonymous administration, TLS 1.0 and an
+    /// expired certificate on a separate IPPS port, LPD, raw ports
+    /// 9100–9102, SNMP public/private, a cups-browsed-style listener).
+    #[arg(long, value_name = "PRESET", value_parser = ["locked-down", "wide-open"])]
+    security: Option<String>,
+    /// Append a JSON line for every job, administrative operation and
+    /// refusal (who, from where, what became of it) to this file.
+    #[arg(long, value_name = "FILE")]
+    audit_log: Option<PathBuf>,
+    /// Serve IPPS alone on this port too, as printers do on 443 (0 picks a free one).
+    #[arg(long, value_name = "PORT")]
+    ipps_port: Option<u16>,
+    /// Another AppSocket port besides --socket-port (repeatable), as
+    /// multi-port print servers answer on 9101 and 9102.
+    #[arg(long = "raw-port", value_name = "PORT")]
+    raw_ports: Vec<u16>,
+    /// Bind a cups-browsed-style browse listener on this UDP port; it takes
+    /// packets only while the `cups-browsed` fault is raised.
+    #[arg(long, value_name = "PORT")]
+    browse_port: Option<u16>,
 }
 
 fn main() -> ExitCode {
@@ -376,6 +398,48 @@ fn serve(args: ServeArgs) -> ExitCode {
         (false, Some(cert), Some(key)) => TlsSource::Files { cert, key },
         _ => TlsSource::SelfSigned,
     };
+    cfg.audit_log = args.audit_log.clone();
+    cfg.ipps_port = args.ipps_port;
+    cfg.extra_socket_ports = args.raw_ports.clone();
+    cfg.browse_port = args.browse_port;
+    let preset = args
+        .security
+        .as_deref()
+        .and_then(paperjam_sim::security::preset::Preset::from_name);
+    if let Some(preset) = preset {
+        let socket = args.socket_port.unwrap_or(DEFAULT_SOCKET_PORT);
+        let ports = paperjam_sim::security::preset::PresetPorts {
+            lpd: args.lpd_port.unwrap_or(DEFAULT_LPD_PORT),
+            // Port 0 picks a free port for each of the three.
+            raw: match socket {
+                0 => [0; 3],
+                s => [s, s.saturating_add(1), s.saturating_add(2)],
+            },
+            snmp: args.snmp_port.unwrap_or(DEFAULT_SNMP_PORT),
+            ipps: DEFAULT_IPPS_PORT,
+            browse: args.ipp_port,
+        };
+        if args.no_tls {
+            eprintln!(
+                "paperjam: --security {} needs TLS; drop --no-tls",
+                preset.name()
+            );
+            return ExitCode::from(2);
+        }
+        preset.configure(&mut cfg, &ports);
+        if preset == paperjam_sim::security::preset::Preset::LockedDown {
+            let (admin, apw) = paperjam_sim::security::preset::ADMIN;
+            let (user, upw) = paperjam_sim::security::preset::USER;
+            eprintln!(
+                "paperjam: locked-down: Digest credentials {admin}:{apw} (administrator) and {user}:{upw}; SNMP community {}",
+                paperjam_sim::security::preset::LOCKED_COMMUNITY
+            );
+        } else {
+            eprintln!(
+                "paperjam: warning: wide-open: anyone on the network may administer this printer"
+            );
+        }
+    }
     if args.fleet.is_some() || args.fleet_file.is_some() {
         return serve_fleet(cfg, &args, control);
     }
@@ -556,6 +620,9 @@ async fn start_control_fleet(
 const DEFAULT_LPD_PORT: u16 = 8515;
 /// AppSocket's port unless told: JetDirect's own.
 const DEFAULT_SOCKET_PORT: u16 = 9100;
+
+/// The separate IPPS port of the wide-open preset unless told: 443 + 8000.
+const DEFAULT_IPPS_PORT: u16 = 8443;
 
 /// SNMP's port unless told: 161 needs root, so 161 + 8000.
 const DEFAULT_SNMP_PORT: u16 = 8161;

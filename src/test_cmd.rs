@@ -5,8 +5,11 @@
 //! AppSocket/PJL suite ([`paperjam_suites::raw`], targets in
 //! [`paperjam_suites::raw_target`]), `snmp://` the SNMP suite
 //! ([`paperjam_suites::snmp`]), `dnssd:` the mDNS/DNS-SD suite
-//! ([`paperjam_suites::mdns`]). Every suite is graded into the same report,
-//! with the same exit statuses.
+//! ([`paperjam_suites::mdns`]). `--suite security` grades how exposed an
+//! `ipp://`/`ipps://` printer is ([`paperjam_suites::security`]): TLS,
+//! authentication, SNMP communities, open ports, and (opt-in) robustness,
+//! against the user's `--policy`. Every suite is graded into the same
+//! report, with the same exit statuses.
 
 use std::collections::VecDeque;
 use std::io::IsTerminal as _;
@@ -24,6 +27,11 @@ use paperjam_suites::raw::{self, RawCase};
 use paperjam_suites::raw_target::{self, RawProtocol, RawRunOptions, RawTarget};
 use paperjam_suites::report::{html, junit, markdown, Report};
 use paperjam_suites::runner::{value_text, RunOptions, Runner};
+use paperjam_suites::security::exposure::{self as exposure, PortPlan, ServiceKind};
+use paperjam_suites::security::policy::Policy;
+use paperjam_suites::security::robustness::Limits;
+use paperjam_suites::security::runner::{self as security, SecurityOptions, SecurityTarget};
+use paperjam_suites::security::spec::SecurityCase;
 use paperjam_suites::snmp::{self, SnmpCase, SnmpOptions, SnmpRunner, SnmpTarget};
 use paperjam_suites::spec::{load_dir, Case, Level};
 
@@ -40,6 +48,13 @@ sysDescr, and compares it with the same printer's IPP answers when --ipp names t
 dnssd:// (the first printer on the link) or dnssd://Instance%20Name._ipp._tcp.local runs the
 mDNS/DNS-SD suite over multicast on --mdns-interface, and compares the TXT record with the
 printer's IPP answers at its SRV target.
+
+--suite security ipp://host[:port]/path (or ipps://) grades how exposed the printer is: TLS
+versions and certificate, plain-HTTP print and administration, administrative operations
+without credentials, SNMP default communities, open LPD/raw/SNMP/mDNS/CUPS-browsing ports (only
+that host is probed, on the standard ports or those --port names), and with --allow-disruptive
+malformed and oversize requests, slow connections and a bounded flood. --policy FILE says what
+the organisation requires (anonymous printing, TLS, SNMP, raw printing…); the grade follows it.
 
 Without --allow-print no case prints paper; without --allow-changes no case changes settings,
 pauses the printer or cancels jobs; without --allow-write no SNMP SetRequest is sent. The report
@@ -105,6 +120,31 @@ pub struct TestArgs {
     /// IPv4 address of it; default: the OS's multicast route).
     #[arg(long, value_name = "NAME|ADDR")]
     mdns_interface: Option<String>,
+    /// Security suite: the organisation's policy (TOML: anonymous-printing,
+    /// tls, min-tls-version, self-signed-certificates, raw-printing, lpd,
+    /// snmp, mdns, name); default: the built-in best practice.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// Security suite: run the disruptive cases (malformed and oversize
+    /// requests, slow-loris connections, a bounded request flood).
+    #[arg(long)]
+    allow_disruptive: bool,
+    /// Security suite: the ports of a service, `KIND=PORT[,PORT…]` or
+    /// `KIND=none` (kinds: ipp, ipps, lpd, raw, snmp, mdns, browse;
+    /// repeatable). The target URI's port is the ipp port.
+    #[arg(long = "port", value_name = "KIND=PORTS")]
+    ports: Vec<String>,
+    /// Security suite: the most requests of the flood (default 200).
+    #[arg(long, value_name = "N")]
+    flood_requests: Option<u32>,
+    /// Security suite: the longest the flood and the slow-loris connections
+    /// last, seconds (default 10).
+    #[arg(long, value_name = "SECS")]
+    flood_seconds: Option<u64>,
+    /// Security suite: connections open at once in the flood and the
+    /// slow-loris probe (default 8).
+    #[arg(long, value_name = "N")]
+    flood_connections: Option<u32>,
     /// List the cases (id, level, clause, title) and exit.
     #[arg(long)]
     list: bool,
@@ -123,6 +163,9 @@ enum Suite {
     Snmp,
     /// mDNS/DNS-SD and the Bonjour printing TXT keys (`suites/mdns`), for dnssd: targets.
     Mdns,
+    /// Security posture (`suites/security`): TLS, authentication, SNMP,
+    /// exposed ports, robustness; for ipp:// and ipps:// targets.
+    Security,
 }
 
 impl Suite {
@@ -134,7 +177,13 @@ impl Suite {
             Suite::Appsocket => "appsocket",
             Suite::Snmp => "snmp",
             Suite::Mdns => "mdns",
+            Suite::Security => "security",
         }
+    }
+
+    /// Whether it can grade `t` (the security suite grades IPP targets).
+    fn fits(self, t: &Target) -> bool {
+        self == t.suite() || (self == Suite::Security && matches!(t, Target::Ipp(_)))
     }
 
     /// The targets it grades, for messages.
@@ -145,6 +194,7 @@ impl Suite {
             Suite::Appsocket => "socket://",
             Suite::Snmp => "snmp://",
             Suite::Mdns => "dnssd:",
+            Suite::Security => "ipp:// or ipps://",
         }
     }
 
@@ -156,6 +206,7 @@ impl Suite {
             Suite::Appsocket => RawProtocol::AppSocket.suite_dir(),
             Suite::Snmp => paperjam_suites::snmp_suite_dir(),
             Suite::Mdns => paperjam_suites::mdns_suite_dir(),
+            Suite::Security => paperjam_suites::security_suite_dir(),
         }
     }
 }
@@ -216,6 +267,8 @@ enum Cases {
     Snmp(Vec<SnmpCase>),
     /// mDNS cases.
     Mdns(Vec<MdnsCase>),
+    /// Security cases.
+    Security(Vec<SecurityCase>),
 }
 
 /// What `--case`, `--level` and `--list` look at, in both case formats.
@@ -246,7 +299,7 @@ macro_rules! listed {
     )*};
 }
 
-listed!(Case, RawCase, SnmpCase, MdnsCase);
+listed!(Case, RawCase, SnmpCase, MdnsCase, SecurityCase);
 
 /// `--level`.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -348,12 +401,19 @@ fn run_inner(args: TestArgs) -> Result<ExitCode, Fatal> {
             globs,
             level,
         )),
+        Suite::Security => Cases::Security(select(
+            paperjam_suites::security::spec::load_dir(&dir)
+                .map_err(|e| Fatal(format!("cannot load the suite: {e}")))?,
+            globs,
+            level,
+        )),
     };
     let listing = match &cases {
         Cases::Ipp(c) => list(c),
         Cases::Raw(c) => list(c),
         Cases::Snmp(c) => list(c),
         Cases::Mdns(c) => list(c),
+        Cases::Security(c) => list(c),
     };
     if listing.is_empty() {
         return Err(Fatal(format!(
@@ -403,7 +463,13 @@ fn run_inner(args: TestArgs) -> Result<ExitCode, Fatal> {
         .build()
         .map_err(|e| Fatal(format!("cannot start the async runtime: {e}")))?;
     let uri = target.uri();
+    let mut section = None;
     let (results, description, features_error) = match (target, cases) {
+        (Target::Ipp(t), Cases::Security(c)) => {
+            let (results, description, sec) = rt.block_on(run_security_cases(t, &args, c))?;
+            section = Some(sec);
+            (results, description, None)
+        }
         (Target::Ipp(t), Cases::Ipp(c)) => rt.block_on(run_cases(t, opts, c, jobs))?,
         (Target::Raw(t), Cases::Raw(c)) => rt.block_on(run_raw_cases(&t, &opts, c, jobs))?,
         (Target::Dnssd(t), Cases::Mdns(c)) => rt.block_on(run_mdns_cases(t, &args, c))?,
@@ -415,7 +481,8 @@ fn run_inner(args: TestArgs) -> Result<ExitCode, Fatal> {
         _ => return Err(Fatal(format!("the suite does not fit {uri}"))),
     };
 
-    let report = Report::new(&uri, &description, args.strict, results);
+    let mut report = Report::new(&uri, &description, args.strict, results);
+    report.security = section;
     std::fs::create_dir_all(&args.out)
         .map_err(|e| Fatal(format!("cannot create {}: {e}", args.out.display())))?;
     let mut written = Vec::new();
@@ -479,7 +546,26 @@ fn ignored_flags(args: &TestArgs, suite: Suite) -> Vec<(bool, &'static str)> {
         (args.page_budget.is_some(), "--page-budget"),
     ];
     let mdns = [(args.mdns_interface.is_some(), "--mdns-interface")];
+    let security = [
+        (args.policy.is_some(), "--policy"),
+        (args.allow_disruptive, "--allow-disruptive"),
+        (!args.ports.is_empty(), "--port"),
+        (args.flood_requests.is_some(), "--flood-requests"),
+        (args.flood_seconds.is_some(), "--flood-seconds"),
+        (args.flood_connections.is_some(), "--flood-connections"),
+    ];
+    if suite == Suite::Security {
+        return vec![
+            (args.write_community.is_some(), "--write-community"),
+            (args.allow_write, "--allow-write"),
+            (args.ipp.is_some(), "--ipp"),
+            (args.allow_print, "--allow-print"),
+            (args.page_budget.is_some(), "--page-budget"),
+            (args.mdns_interface.is_some(), "--mdns-interface"),
+        ];
+    }
     let mut v: Vec<(bool, &'static str)> = match suite {
+        Suite::Security => Vec::new(),
         Suite::Ipp => snmp.to_vec(),
         Suite::Lpd | Suite::Appsocket => snmp.into_iter().chain(ipp).collect(),
         Suite::Snmp => ipp
@@ -495,7 +581,44 @@ fn ignored_flags(args: &TestArgs, suite: Suite) -> Vec<(bool, &'static str)> {
     if suite != Suite::Mdns {
         v.extend(mdns);
     }
+    v.extend(security);
     v
+}
+
+/// The security suite's target and options from the flags: the standard
+/// port table with the URI's port as the IPP port, then each `--port`;
+/// the policy file, or the built-in one; 30 s an IPP request unless
+/// `--timeout`, 3 s a port probe (or `--timeout`, if shorter).
+fn security_setup(args: &TestArgs, t: &TargetUri) -> Result<(PortPlan, SecurityOptions), Fatal> {
+    let mut plan = PortPlan::standard();
+    plan.set(ServiceKind::Ipp, vec![t.port]);
+    for p in &args.ports {
+        let (kind, ports) =
+            exposure::parse_override(p).map_err(|e| Fatal(format!("--port {e}")))?;
+        plan.set(kind, ports);
+    }
+    let policy = match &args.policy {
+        Some(path) => Policy::load(path).map_err(|e| Fatal(e.to_string()))?,
+        None => Policy::default(),
+    };
+    let mut o = SecurityOptions::new(policy);
+    o.allow_changes = args.allow_changes;
+    o.allow_disruptive = args.allow_disruptive;
+    if let Some(secs) = args.timeout {
+        o.timeout = Duration::from_secs(secs.max(1));
+        o.probe_timeout = o.probe_timeout.min(o.timeout);
+    }
+    if let Some(c) = &args.community {
+        o.communities.push(c.clone());
+    }
+    o.flood = Limits {
+        requests: args.flood_requests.unwrap_or(o.flood.requests).max(1),
+        duration: args
+            .flood_seconds
+            .map_or(o.flood.duration, |s| Duration::from_secs(s.max(1))),
+        connections: args.flood_connections.unwrap_or(o.flood.connections).max(1),
+    };
+    Ok((plan, o))
 }
 
 /// The SNMP suite's options from the flags: the community of `--community`,
@@ -531,7 +654,7 @@ fn gates(level: Level, strict: bool) -> bool {
 /// target's; else (`--list` alone) IPP.
 fn pick_suite(given: Option<Suite>, target: Option<&Target>) -> Result<Suite, Fatal> {
     match (given, target) {
-        (Some(s), Some(t)) if s != t.suite() => Err(Fatal(format!(
+        (Some(s), Some(t)) if !s.fits(t) => Err(Fatal(format!(
             "--suite {} cannot test {}: it grades {} targets (leave --suite out to run the {} suite)",
             s.name(),
             t.uri(),
@@ -782,6 +905,49 @@ async fn run_mdns_cases(
     let results = mdns::run_cases(Arc::new(runner), cases, |r| progress.case_done(r)).await;
     progress.finish();
     Ok((results, description, unfound))
+}
+
+/// Run the security `cases` one at a time against the printer at `t` (only
+/// that host is probed); returns the results, its
+/// `printer-make-and-model`, and the report's security section. Nothing
+/// runs unless the IPP port accepts a TCP connection.
+async fn run_security_cases(
+    t: TargetUri,
+    args: &TestArgs,
+    cases: Vec<SecurityCase>,
+) -> Result<
+    (
+        Vec<CaseResult>,
+        String,
+        paperjam_suites::report::security::SecuritySection,
+    ),
+    Fatal,
+> {
+    let (plan, opts) = security_setup(args, &t)?;
+    let target = SecurityTarget::resolve(t, plan)
+        .await
+        .map_err(|e| Fatal(format!("cannot reach the target: {e}")))?;
+    tokio::time::timeout(
+        opts.timeout,
+        tokio::net::TcpStream::connect(target.ipp_addr()),
+    )
+    .await
+    .map_err(|_| Fatal(format!("cannot reach {}: no answer", target.ipp.uri)))?
+    .map_err(|e| Fatal(format!("cannot reach {}: {e}", target.ipp.uri)))?;
+    let description = security::describe_printer(&target, opts.timeout)
+        .await
+        .unwrap_or_default();
+    eprintln!(
+        "paperjam: grading {} ({}) against the policy {}",
+        target.ipp.uri,
+        target.host,
+        opts.policy.describe()
+    );
+    let progress = Progress::new(cases.len());
+    let (results, section) =
+        security::run_security_with(&target, &cases, &opts, |r| progress.case_done(r)).await;
+    progress.finish();
+    Ok((results, description, section))
 }
 
 /// A progress bar on a terminal, one line per case otherwise (stderr).
@@ -1045,6 +1211,137 @@ mod tests {
         assert!(ignored_flags(&a, Suite::Ipp)
             .iter()
             .any(|(g, f)| *g && *f == "--allow-write"));
+    }
+
+    #[test]
+    fn security_suite_flags() {
+        use clap::Parser as _;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            test: TestArgs,
+        }
+        let args = |a: &[&str]| {
+            Cli::try_parse_from(std::iter::once("test").chain(a.iter().copied()))
+                .unwrap_or_else(|e| panic!("{e}"))
+                .test
+        };
+        // The suite grades IPP targets only, and must be asked for.
+        let t = |s: &str| parse_target(s).unwrap_or_else(|Fatal(m)| panic!("{m}"));
+        let ipps = t("ipps://127.0.0.1:8631/ipp/print");
+        assert_eq!(pick_suite(None, Some(&ipps)).ok(), Some(Suite::Ipp));
+        assert_eq!(
+            pick_suite(Some(Suite::Security), Some(&ipps)).ok(),
+            Some(Suite::Security)
+        );
+        for other in ["lpd://127.0.0.1/lp", "snmp://127.0.0.1"] {
+            match pick_suite(Some(Suite::Security), Some(&t(other))) {
+                Err(Fatal(m)) => assert!(m.contains("ipp:// or ipps://"), "{m}"),
+                Ok(s) => panic!("{other}: {s:?}"),
+            }
+        }
+        let cases = paperjam_suites::security::spec::load_dir(&Suite::Security.dir())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let listing = list(&cases);
+        assert!(listing.contains("security/transport/tls-1.2-minimum"));
+        assert_eq!(listing.lines().count(), cases.len());
+
+        let a = args(&[
+            "--suite",
+            "security",
+            "ipp://127.0.0.1:8631/ipp/print",
+            "--port",
+            "raw=9100,9101",
+            "--port",
+            "mdns=none",
+            "--allow-disruptive",
+            "--allow-changes",
+            "--flood-requests",
+            "50",
+            "--flood-seconds",
+            "3",
+            "--community",
+            "office",
+            "--timeout",
+            "2",
+        ]);
+        let Some(Target::Ipp(uri)) = a.target.as_deref().and_then(|s| parse_target(s).ok()) else {
+            panic!("not an IPP target");
+        };
+        let (plan, o) = security_setup(&a, &uri).unwrap_or_else(|Fatal(m)| panic!("{m}"));
+        assert_eq!(plan.ports(ServiceKind::Ipp), [8631]);
+        assert_eq!(plan.ports(ServiceKind::Raw), [9100, 9101]);
+        assert!(plan.ports(ServiceKind::Mdns).is_empty());
+        assert_eq!(plan.ports(ServiceKind::Lpd), [515]);
+        assert!(o.allow_disruptive && o.allow_changes);
+        assert_eq!(
+            (o.flood.requests, o.flood.duration, o.flood.connections),
+            (50, Duration::from_secs(3), 8)
+        );
+        assert_eq!(o.communities, ["office"]);
+        assert_eq!(o.timeout, Duration::from_secs(2));
+        assert_eq!(o.probe_timeout, Duration::from_secs(2));
+        assert_eq!(o.policy, Policy::default());
+        // The IPP port can be moved by --port too.
+        let a = args(&[
+            "--suite",
+            "security",
+            "ipp://h/ipp/print",
+            "--port",
+            "ipp=8631",
+        ]);
+        let (plan, _) = security_setup(
+            &a,
+            &TargetUri::parse("ipp://h/ipp/print").unwrap_or_else(|e| panic!("{e}")),
+        )
+        .unwrap_or_else(|Fatal(m)| panic!("{m}"));
+        assert_eq!(plan.ports(ServiceKind::Ipp), [8631]);
+        // Mistakes are fatal and say what is wrong.
+        let uri = TargetUri::parse("ipp://h/ipp/print").unwrap_or_else(|e| panic!("{e}"));
+        let a = args(&[
+            "--suite",
+            "security",
+            "ipp://h/ipp/print",
+            "--port",
+            "fax=1",
+        ]);
+        assert!(matches!(security_setup(&a, &uri), Err(Fatal(m)) if m.contains("fax")));
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let bad = dir.path().join("policy.toml");
+        std::fs::write(&bad, "tls = \"required\"\nlpd = \"never\"\n")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let a = args(&[
+            "--suite",
+            "security",
+            "ipp://h/ipp/print",
+            "--policy",
+            &bad.display().to_string(),
+        ]);
+        match security_setup(&a, &uri) {
+            Err(Fatal(m)) => assert!(m.contains("line 2"), "{m}"),
+            Ok(_) => panic!("a bad policy was accepted"),
+        }
+        // Flags of other suites are named, and security flags elsewhere.
+        let a = args(&[
+            "--suite",
+            "security",
+            "ipp://h/ipp/print",
+            "--allow-write",
+            "--allow-print",
+        ]);
+        let ignored: Vec<&str> = ignored_flags(&a, Suite::Security)
+            .into_iter()
+            .filter(|(given, _)| *given)
+            .map(|(_, f)| f)
+            .collect();
+        assert_eq!(ignored, ["--allow-write", "--allow-print"]);
+        let a = args(&["ipp://h/ipp/print", "--allow-disruptive", "--port", "raw=1"]);
+        let ignored: Vec<&str> = ignored_flags(&a, Suite::Ipp)
+            .into_iter()
+            .filter(|(given, _)| *given)
+            .map(|(_, f)| f)
+            .collect();
+        assert_eq!(ignored, ["--allow-disruptive", "--port"]);
     }
 
     #[test]

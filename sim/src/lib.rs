@@ -17,5 +17,6 @@ pub mod model;
 pub mod net;
 pub mod pjl;
 pub mod profile;
+pub mod security;
 pub mod snmp;
 pub mod wire;

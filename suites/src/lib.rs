@@ -9,6 +9,7 @@
 //! - [`raw`]: raw-TCP cases for LPD and AppSocket/PJL (`suites/lpd/`, `suites/appsocket/`);
 //! - [`raw_target`]: `lpd://` and `socket://` targets, the PJL `INFO ID` probe, raw cases run by workers;
 //! - [`snmp`]: the SNMP suite (`suites/snmp/`): `snmp://` targets, a UDP manager, cases, checks and IPP cross-checks;
+//! - [`security`]: the security suite (`suites/security/`): TLS, authentication, SNMP communities, exposed ports and robustness, graded by the user's policy;
 //! - [`mdns`]: the mDNS/DNS-SD suite (`suites/mdns/`): `dnssd:` targets, a browser over multicast UDP or an in-memory link, cases and IPP cross-checks;
 //! - [`pcap`]: captures (pcap, pcapng) → TCP reassembly → messages → replayable sessions, and the recording proxy's writer;
 //! - [`replay`]: a capture's sessions replayed against a target, answers diffed after normalisation;
@@ -28,6 +29,7 @@ pub mod raw_target;
 pub mod replay;
 pub mod report;
 pub mod runner;
+pub mod security;
 pub mod snmp;
 pub mod spec;
 
@@ -59,4 +61,9 @@ pub fn documents_dir() -> std::path::PathBuf {
 /// The folder of the mDNS/DNS-SD suite in this repository.
 pub fn mdns_suite_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("mdns")
+}
+
+/// The folder of the security suite in this repository.
+pub fn security_suite_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("security")
 }

@@ -303,19 +303,7 @@ pub fn escaped(b: &[u8], max: usize) -> String {
 
 /// Every case of every `.toml` file under `dir`, sorted by id.
 pub fn load_dir(dir: &Path) -> Result<Vec<RawCase>, RawError> {
-    let files =
-        crate::spec::toml_files(dir).map_err(|(path, source)| RawError::Read { path, source })?;
-    let mut cases = Vec::new();
-    for f in files {
-        cases.extend(load_file(&f)?);
-    }
-    cases.sort_by(|a, b| a.id.cmp(&b.id));
-    for w in cases.windows(2) {
-        if w[0].id == w[1].id {
-            return Err(RawError::DuplicateId(w[0].id.clone()));
-        }
-    }
-    Ok(cases)
+    crate::spec::load_cases(dir, load_file, |c: &RawCase| c.id.as_str())
 }
 
 /// The cases of one file, each step checked.

@@ -464,6 +464,28 @@ pub fn toml_files(dir: &Path) -> Result<Vec<PathBuf>, (PathBuf, std::io::Error)>
     Ok(files)
 }
 
+/// Every case of every `.toml` file under `dir`, read by `load_file`,
+/// sorted by id; two cases with one id are an error. The case formats of
+/// the raw-TCP, SNMP, mDNS and security suites share it.
+pub fn load_cases<C>(
+    dir: &Path,
+    load_file: impl Fn(&Path) -> Result<Vec<C>, CaseFileError>,
+    id: impl Fn(&C) -> &str,
+) -> Result<Vec<C>, CaseFileError> {
+    let files = toml_files(dir).map_err(|(path, source)| CaseFileError::Read { path, source })?;
+    let mut cases = Vec::new();
+    for f in files {
+        cases.extend(load_file(&f)?);
+    }
+    cases.sort_by(|a, b| id(a).cmp(id(b)));
+    for w in cases.windows(2) {
+        if id(&w[0]) == id(&w[1]) {
+            return Err(CaseFileError::DuplicateId(id(&w[0]).to_string()));
+        }
+    }
+    Ok(cases)
+}
+
 /// All cases of every `*.toml` under `dir`, sorted by id.
 pub fn load_dir(dir: &Path) -> Result<Vec<Case>, SpecError> {
     let files = toml_files(dir).map_err(|(path, source)| SpecError::Read { path, source })?;

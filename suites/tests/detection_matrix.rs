@@ -18,6 +18,7 @@
 
 mod mdns_printer;
 mod raw_printer;
+mod security_printer;
 mod snmp_printer;
 
 use std::collections::BTreeSet;
@@ -152,6 +153,7 @@ struct Suites {
     appsocket: Vec<RawCase>,
     snmp: Vec<SnmpCase>,
     mdns: Vec<MdnsCase>,
+    security: Vec<paperjam_suites::security::spec::SecurityCase>,
 }
 
 /// The printer's configuration with `injection`.
@@ -237,16 +239,42 @@ async fn run_one(injection: &Injection, suite: QuirkProtocol, suites: &Suites) -
         QuirkProtocol::AppSocket => flagged_by_raw(injection, suite, &suites.appsocket).await,
         QuirkProtocol::Snmp => flagged_by_snmp(injection, &suites.snmp).await,
         QuirkProtocol::Mdns => flagged_by_mdns(injection, &suites.mdns).await,
+        QuirkProtocol::Security => flagged_by_security(injection, &suites.security).await,
     }
 }
 
+/// Run the security suite against the locked-down preset with
+/// `injection` on top (the clean run is the locked-down printer itself,
+/// which the suite finds nothing on), over `ipps`.
+async fn flagged_by_security(
+    injection: &Injection,
+    cases: &[paperjam_suites::security::spec::SecurityCase],
+) -> Flagged {
+    let faults = match injection {
+        Injection::AtStart(f) => vec![f.clone()],
+        _ => Vec::new(),
+    };
+    let cfg = security_printer::config(
+        paperjam_sim::security::preset::Preset::LockedDown,
+        &faults,
+        true,
+    );
+    let (_, results, _) = security_printer::run_security_suite(cfg, "ipps", cases).await;
+    results
+        .into_iter()
+        .filter(|r| matches!(r.outcome, Outcome::Fail | Outcome::Warn | Outcome::Error))
+        .map(|r| (r.id, r.outcome))
+        .collect()
+}
+
 /// The clean printer, once per suite, comes first.
-const CLEAN_RUNS: [QuirkProtocol; 5] = [
+const CLEAN_RUNS: [QuirkProtocol; 6] = [
     QuirkProtocol::Ipp,
     QuirkProtocol::Lpd,
     QuirkProtocol::AppSocket,
     QuirkProtocol::Snmp,
     QuirkProtocol::Mdns,
+    QuirkProtocol::Security,
 ];
 
 /// Run the clean printer under every suite, then `rows`, on two threads.
@@ -384,6 +412,7 @@ fn every_quirk_and_event_is_flagged_and_the_clean_printer_is_not() {
         appsocket: raw_printer::raw_cases(QuirkProtocol::AppSocket),
         snmp: snmp_printer::snmp_cases(),
         mdns: mdns_printer::mdns_cases(),
+        security: security_printer::security_cases(),
     };
     let rows = rows();
     let results = run_all(&rows, &suites);

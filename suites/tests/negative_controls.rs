@@ -10,6 +10,7 @@
 
 mod mdns_printer;
 mod raw_printer;
+mod security_printer;
 mod snmp_printer;
 
 use std::sync::Arc;
@@ -59,6 +60,20 @@ async fn run_suite_with(
         }
         QuirkProtocol::Mdns => {
             mdns_printer::run_mdns_suite(config(quirks), &mdns_printer::mdns_cases()).await
+        }
+        QuirkProtocol::Security => {
+            // On the locked-down printer, which the suite finds nothing on.
+            let faults: Vec<paperjam_sim::fault::Fault> =
+                quirks.iter().map(|q| q.parse().unwrap()).collect();
+            let cfg = security_printer::config(
+                paperjam_sim::security::preset::Preset::LockedDown,
+                &faults,
+                true,
+            );
+            let cases = security_printer::security_cases();
+            security_printer::run_security_suite(cfg, "ipps", &cases)
+                .await
+                .1
         }
         _ => {
             let cases = raw_printer::raw_cases(protocol);
@@ -274,6 +289,16 @@ fn control(kind: QuirkKind) -> Control {
         QuirkKind::MdnsWrongPort => plain("mdns-wrong-port", |f| f.check == "connection"),
         QuirkKind::MdnsFlood => plain("mdns-flood", |f| f.check == "multicast interval"),
         QuirkKind::MdnsNoDefend => plain("mdns-no-defend", |f| f.check == "probe answer"),
+        // Security findings name ports, versions and operations of every
+        // kind; the cases each flags are pinned by `flagged_by`.
+        QuirkKind::AnonymousAdmin => plain("anonymous-admin", any),
+        QuirkKind::SnmpWritablePrivate => plain("snmp-writable-private", any),
+        QuirkKind::PlaintextOnly => plain("plaintext-only", any),
+        QuirkKind::TlsLegacy => plain("tls-legacy", |f| {
+            f.check.starts_with("TLS 1.0") || f.check.starts_with("TLS 1.1")
+        }),
+        QuirkKind::ExpiredCertificate => plain("expired-certificate", any),
+        QuirkKind::CupsBrowsed => plain("cups-browsed", any),
     }
 }
 
@@ -441,6 +466,12 @@ quirk_controls! {
     mdns_wrong_port_is_flagged => MdnsWrongPort,
     mdns_flood_is_flagged => MdnsFlood,
     mdns_no_defend_is_flagged => MdnsNoDefend,
+    anonymous_admin_is_flagged => AnonymousAdmin,
+    snmp_writable_private_is_flagged => SnmpWritablePrivate,
+    plaintext_only_is_flagged => PlaintextOnly,
+    tls_legacy_is_flagged => TlsLegacy,
+    expired_certificate_is_flagged => ExpiredCertificate,
+    cups_browsed_is_flagged => CupsBrowsed,
 }
 
 #[test]

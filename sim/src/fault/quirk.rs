@@ -119,6 +119,21 @@ pub enum QuirkKind {
     /// mDNS: probes for the printer's names are never answered, and the
     /// printer never renames itself on a conflict.
     MdnsNoDefend,
+    /// Security: every IPP operation is allowed to anyone, whatever the
+    /// profile's `[security]` asks (no credentials, no owner checks).
+    AnonymousAdmin,
+    /// Security: the SNMP agent takes `private` (and `public`) as write communities.
+    SnmpWritablePrivate,
+    /// Security: no TLS on any port; IPP in clear text only.
+    PlaintextOnly,
+    /// Security: a ClientHello offering only TLS 1.0 or 1.1 is answered
+    /// with a ServerHello of that version.
+    TlsLegacy,
+    /// Security: IPPS serves a certificate that expired in 2021.
+    ExpiredCertificate,
+    /// Security: a cups-browsed-style listener on UDP (631) takes browse
+    /// packets from anyone and calls the printer URI they name.
+    CupsBrowsed,
 }
 
 /// How late every acknowledgement of `lpd-slow-ack` is.
@@ -141,6 +156,8 @@ pub enum QuirkProtocol {
     Snmp,
     /// mDNS / DNS-SD (`suites/mdns`).
     Mdns,
+    /// Security settings across protocols (`suites/security`).
+    Security,
 }
 
 impl QuirkProtocol {
@@ -152,6 +169,7 @@ impl QuirkProtocol {
             QuirkProtocol::AppSocket => "appsocket",
             QuirkProtocol::Snmp => "snmp",
             QuirkProtocol::Mdns => "mdns",
+            QuirkProtocol::Security => "security",
         }
     }
 }
@@ -170,7 +188,7 @@ pub enum QuirkLayer {
 
 impl QuirkKind {
     /// Every quirk.
-    pub const ALL: [QuirkKind; 42] = [
+    pub const ALL: [QuirkKind; 48] = [
         QuirkKind::WrongRequestId,
         QuirkKind::WrongVersion,
         QuirkKind::MissingRequiredAttribute,
@@ -213,6 +231,12 @@ impl QuirkKind {
         QuirkKind::MdnsWrongPort,
         QuirkKind::MdnsFlood,
         QuirkKind::MdnsNoDefend,
+        QuirkKind::AnonymousAdmin,
+        QuirkKind::SnmpWritablePrivate,
+        QuirkKind::PlaintextOnly,
+        QuirkKind::TlsLegacy,
+        QuirkKind::ExpiredCertificate,
+        QuirkKind::CupsBrowsed,
     ];
 
     /// Its name on the command line and in the control API.
@@ -260,6 +284,12 @@ impl QuirkKind {
             QuirkKind::MdnsWrongPort => "mdns-wrong-port",
             QuirkKind::MdnsFlood => "mdns-flood",
             QuirkKind::MdnsNoDefend => "mdns-no-defend",
+            QuirkKind::AnonymousAdmin => "anonymous-admin",
+            QuirkKind::SnmpWritablePrivate => "snmp-writable-private",
+            QuirkKind::PlaintextOnly => "plaintext-only",
+            QuirkKind::TlsLegacy => "tls-legacy",
+            QuirkKind::ExpiredCertificate => "expired-certificate",
+            QuirkKind::CupsBrowsed => "cups-browsed",
         }
     }
 
@@ -303,6 +333,12 @@ impl QuirkKind {
             | QuirkKind::MdnsWrongPort
             | QuirkKind::MdnsFlood
             | QuirkKind::MdnsNoDefend => QuirkProtocol::Mdns,
+            QuirkKind::AnonymousAdmin
+            | QuirkKind::SnmpWritablePrivate
+            | QuirkKind::PlaintextOnly
+            | QuirkKind::TlsLegacy
+            | QuirkKind::ExpiredCertificate
+            | QuirkKind::CupsBrowsed => QuirkProtocol::Security,
             _ => QuirkProtocol::Ipp,
         }
     }
@@ -450,6 +486,24 @@ impl QuirkKind {
             QuirkKind::MdnsFlood => {
                 "Every mDNS answer is sent four times, known answers ignored, and every record is re-sent unasked each second (RFC 6762 §6 allows once a second at most, after the first announcements)."
             }
+            QuirkKind::AnonymousAdmin => {
+                "Every IPP operation is open to anyone: Pause-Printer, Set-Printer-Attributes, Purge-Jobs and Cancel-Job of another user's job succeed without credentials, whatever the profile's [security] says."
+            }
+            QuirkKind::SnmpWritablePrivate => {
+                "The SNMP agent takes the community private (and public) for SetRequests, as printers shipped with factory communities do."
+            }
+            QuirkKind::PlaintextOnly => {
+                "No TLS anywhere: a ClientHello on the IPP or IPPS port is dropped, so IPP (documents, credentials) travels in clear text."
+            }
+            QuirkKind::TlsLegacy => {
+                "A ClientHello offering only TLS 1.0 or 1.1 gets a ServerHello of that version, with the certificate (then the connection closes): the printer accepts protocols RFC 8996 forbids."
+            }
+            QuirkKind::ExpiredCertificate => {
+                "IPPS serves a self-signed certificate that expired on 2021-01-01."
+            }
+            QuirkKind::CupsBrowsed => {
+                "A cups-browsed-style listener on UDP takes CUPS browse packets from anyone and sends a Get-Printer-Attributes to the URI named in them (the first step of CVE-2024-47176); it only ever calls the packet's sender or loopback."
+            }
             QuirkKind::MdnsNoDefend => {
                 "Probes for the printer's service and host names go unanswered, and on a conflict the printer keeps its name: two printers end up with one name."
             }
@@ -511,6 +565,14 @@ impl QuirkKind {
                 "printers with a minimal Bonjour TXT record (the keys IPP Everywhere requires left out)"
             }
             QuirkKind::MdnsNoDefend => "embedded responders without RFC 6762 conflict handling",
+            QuirkKind::AnonymousAdmin => {
+                "printers shipped without an administrator password (most office printers' factory state)"
+            }
+            QuirkKind::SnmpWritablePrivate => "printers with factory SNMP communities public/private",
+            QuirkKind::PlaintextOnly => "older printers and print servers without IPPS",
+            QuirkKind::TlsLegacy => "printer firmware with TLS 1.0/1.1 still enabled",
+            QuirkKind::ExpiredCertificate => "printers whose factory certificate was never renewed",
+            QuirkKind::CupsBrowsed => "Linux hosts running cups-browsed before 2.0.1 (September 2024)",
             QuirkKind::WrongVersion => "EFI Fiery print controllers (ipptool: 'Bad version 1.0 in response')",
             QuirkKind::Http10NoContinue => "Lexmark T620dn (HTTP/1.0 only), and printers with broken Expect: handling",
             QuirkKind::NoChunked => "network printers without chunked-request support (CUPS IPP backend fallback)",
@@ -585,6 +647,12 @@ impl QuirkKind {
             QuirkKind::MdnsWrongPort => "https://www.rfc-editor.org/rfc/rfc6763#section-5",
             QuirkKind::MdnsFlood => "https://www.rfc-editor.org/rfc/rfc6762#section-6",
             QuirkKind::MdnsNoDefend => "https://www.rfc-editor.org/rfc/rfc6762#section-9",
+            QuirkKind::AnonymousAdmin => "https://www.rfc-editor.org/rfc/rfc8011#section-9.3",
+            QuirkKind::SnmpWritablePrivate => "https://www.rfc-editor.org/rfc/rfc3414#section-1.2",
+            QuirkKind::PlaintextOnly => "https://www.rfc-editor.org/rfc/rfc8010#section-8.2",
+            QuirkKind::TlsLegacy => "https://www.rfc-editor.org/rfc/rfc8996",
+            QuirkKind::ExpiredCertificate => "https://www.rfc-editor.org/rfc/rfc5280#section-4.1.2.5",
+            QuirkKind::CupsBrowsed => "https://nvd.nist.gov/vuln/detail/CVE-2024-47176",
         }
     }
 
@@ -693,6 +761,17 @@ impl QuirkKind {
             QuirkKind::MdnsWrongPort => &["mdns/rfc6763/5/srv-port-answers"],
             QuirkKind::MdnsFlood => &["mdns/rfc6762/6/rate-limited-answers"],
             QuirkKind::MdnsNoDefend => &["mdns/rfc6762/9/name-defended"],
+            QuirkKind::AnonymousAdmin => &[
+                "security/authn/pause-printer",
+                "security/authn/set-printer-attributes",
+                "security/authn/purge-jobs",
+                "security/authn/cancel-other-users-job",
+            ],
+            QuirkKind::SnmpWritablePrivate => &["security/snmp/write-community"],
+            QuirkKind::PlaintextOnly => &["security/transport/ipps-offered"],
+            QuirkKind::TlsLegacy => &["security/transport/tls-1.2-minimum"],
+            QuirkKind::ExpiredCertificate => &["security/transport/certificate-not-expired"],
+            QuirkKind::CupsBrowsed => &["security/exposure/cups-browsed"],
         }
     }
 }

@@ -582,21 +582,59 @@ pub fn live_attributes_filtered(
             p.clock.unix_ms(p.config_changed),
         ));
     }
-    // URIs: the same port speaks IPP and IPPS.
+    // URIs: the same port speaks IPP and IPPS, unless the security settings
+    // say one of them only.
+    let sec = &p.profile.security;
+    let schemes: &[(&str, &str)] = match sec.tls.mode {
+        crate::security::TlsMode::Optional => &[("ipp", "none"), ("ipps", "tls")],
+        crate::security::TlsMode::Required => &[("ipps", "tls")],
+        crate::security::TlsMode::Off => &[("ipp", "none")],
+    };
+    let authentication = if sec.asks_credentials() {
+        match sec.auth_scheme {
+            crate::security::auth::Scheme::Basic => "basic",
+            crate::security::auth::Scheme::Digest => "digest",
+        }
+    } else {
+        "none"
+    };
     if wants("printer-uri-supported") {
         a.push(Attribute::with_values(
             "printer-uri-supported",
-            vec![
-                Value::Uri(ep.printer_uri("ipp")),
-                Value::Uri(ep.printer_uri("ipps")),
-            ],
+            schemes
+                .iter()
+                .map(|(scheme, _)| Value::Uri(ep.printer_uri(scheme)))
+                .collect(),
         ));
     }
     if wants("uri-authentication-supported") {
-        a.push(keywords("uri-authentication-supported", &["none", "none"]));
+        a.push(Attribute::with_values(
+            "uri-authentication-supported",
+            schemes
+                .iter()
+                .map(|_| Value::Keyword(authentication.into()))
+                .collect(),
+        ));
     }
     if wants("uri-security-supported") {
-        a.push(keywords("uri-security-supported", &["none", "tls"]));
+        a.push(Attribute::with_values(
+            "uri-security-supported",
+            schemes
+                .iter()
+                .map(|(_, security)| Value::Keyword((*security).into()))
+                .collect(),
+        ));
+    }
+    if sec.job_password == crate::security::JobPasswordMode::Hold {
+        if wants("job-password-supported") {
+            a.push(integer("job-password-supported", 255));
+        }
+        if wants("job-password-encryption-supported") {
+            a.push(keywords(
+                "job-password-encryption-supported",
+                crate::security::JOB_PASSWORD_ENCRYPTIONS,
+            ));
+        }
     }
     if wants("printer-more-info") {
         a.push(uri("printer-more-info", &ep.http_url("/")));

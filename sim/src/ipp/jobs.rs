@@ -202,7 +202,11 @@ pub fn job_attributes(p: &Printer, job: &Job, ep: &Endpoint, req: &Requested) ->
     }
     all.push(keyword(
         "job-hold-until",
-        job.spec.hold_until.as_deref().unwrap_or("no-hold"),
+        match job.spec.hold_until.as_deref() {
+            // Held for its job-password: no job-hold-until keyword says so.
+            Some("job-password-wait") => "indefinite",
+            other => other.unwrap_or("no-hold"),
+        },
     ));
     for a in &job.spec.attributes {
         if a.name != "job-hold-until" {

@@ -55,6 +55,8 @@ const KNOWN_OPERATION_ATTRIBUTES: &[&str] = &[
     "job-ids",
     "job-impressions",
     "job-k-octets",
+    "job-password",
+    "job-password-encryption",
     "job-mandatory-attributes",
     "job-media-sheets",
     "job-name",
@@ -630,7 +632,40 @@ impl IppCore {
             ..Default::default()
         };
         apply_to_job(&mut spec, &t.accepted, p.profile.is_color());
+        if c.ops.get("job-password").is_some()
+            && p.profile.security.job_password == crate::security::JobPasswordMode::Hold
+        {
+            // Held until the password is "typed at the console": a Release-Job.
+            spec.hold_until = Some("job-password-wait".into());
+        }
         spec
+    }
+
+    /// Check `job-password` and `job-password-encryption` (PWG 5100.11 §6.1.3, §6.1.4).
+    pub(crate) fn check_job_password(c: &Checked<'_>) -> Result<(), Rejection> {
+        if let Some(a) = c.ops.get("job-password") {
+            match a.values.as_slice() {
+                [Value::OctetString(b)] if b.len() <= 255 => {}
+                _ => {
+                    return Err(Rejection::new(
+                        Status::BadRequest,
+                        "job-password must be one octetString of at most 255 octets (PWG 5100.11 §6.1.3)",
+                    ))
+                }
+            }
+        }
+        if let Some(a) = c.ops.get("job-password-encryption") {
+            match a.values.as_slice() {
+                [Value::Keyword(k)] if crate::security::JOB_PASSWORD_ENCRYPTIONS.contains(&k.as_str()) => {}
+                _ => {
+                    return Err(Rejection::new(
+                        Status::AttributesOrValuesNotSupported,
+                        "job-password-encryption must be one of job-password-encryption-supported (PWG 5100.11 §6.1.4)",
+                    ))
+                }
+            }
+        }
+        Ok(())
     }
 
     pub(crate) fn job_summary(&self, p: &Printer, id: u32, ep: &Endpoint) -> Group {
@@ -681,6 +716,9 @@ impl IppCore {
             Ok(x) => x,
             Err(r) => return Inner::Respond(reject(req, r)),
         };
+        if let Err(r) = Self::check_job_password(c) {
+            return Inner::Respond(reject(req, r));
+        }
         let t = match self.template(c) {
             Ok(t) => t,
             Err(r) => return Inner::Respond(reject(req, r)),
@@ -746,6 +784,7 @@ impl IppCore {
                 "Create-Job is addressed to the printer, not a job",
             ));
         }
+        Self::check_job_password(c)?;
         let t = self.template(c)?;
         unsupported.extend(t.unsupported.iter().cloned());
         let spec = self.new_job(p, c, &t);

@@ -86,7 +86,7 @@ pub fn date_time_value(unix_ms: i64) -> DateTime {
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
 /// (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u8, u8) {
+pub(crate) fn civil_from_days(z: i64) -> (i64, u8, u8) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

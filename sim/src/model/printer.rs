@@ -947,6 +947,7 @@ impl Printer {
             id + 1
         };
         let held = spec.hold_until.is_some() || self.hold_new_jobs;
+        let password_wait = spec.hold_until.as_deref() == Some("job-password-wait");
         let uuid = crate::profile::uuid_from_name(&format!(
             "{}/job/{}/{}",
             self.profile.identity.name, id, self.clock.boot_unix_ms
@@ -962,6 +963,8 @@ impl Printer {
             },
             reasons: if self.hold_new_jobs {
                 vec!["job-held-on-create".into(), "job-incoming".into()]
+            } else if password_wait {
+                vec!["job-password-wait".into(), "job-incoming".into()]
             } else if held {
                 vec!["job-hold-until-specified".into(), "job-incoming".into()]
             } else {

@@ -402,7 +402,7 @@ fn apply(
 ) {
     match action {
         Action::StartJob { job, spec } => {
-            let slot = start(shared, &spec);
+            let slot = start(shared, &spec, peer);
             match &slot.model_id {
                 Some(id) => {
                     tracing::debug!(%peer, job = id, name = %spec.name, "appsocket: job started")
@@ -456,7 +456,7 @@ fn apply(
     }
 }
 
-fn start(shared: &Arc<Shared>, spec: &JobSpec) -> Slot {
+fn start(shared: &Arc<Shared>, spec: &JobSpec, peer: SocketAddr) -> Slot {
     let mut slot = Slot {
         intake: None,
         doc: None,
@@ -471,7 +471,7 @@ fn start(shared: &Arc<Shared>, spec: &JobSpec) -> Slot {
     nj.duplex = spec.duplex;
     nj.media = spec.media.clone();
     let mut intake = match JobIntake::create(shared, nj) {
-        Ok(i) => i,
+        Ok(i) => i.with_peer(peer),
         Err(e) => {
             tracing::info!("appsocket: cannot create the job: {e}");
             return slot;

@@ -27,6 +27,117 @@ use crate::wire::coding::{Coding, Decompressor};
 use crate::wire::ipp::{Message, RawMessage};
 
 use super::server::Shared;
+use crate::security::audit::AuditEvent;
+use crate::security::{Decision, GateRequest, OpClass};
+use crate::wire::ipp::DelimiterTag;
+use crate::wire::ipp::Value as WireValue;
+
+/// `ipps` or `ipp`, for the audit log.
+fn service_name(tls: bool) -> &'static str {
+    if tls {
+        "ipps"
+    } else {
+        "ipp"
+    }
+}
+
+/// Who sent an IPP request, for the audit log.
+#[derive(Debug, Clone)]
+struct Who {
+    peer: SocketAddr,
+    tls: bool,
+    op: Operation,
+    user: Option<String>,
+    requesting: Option<String>,
+}
+
+impl Who {
+    /// Log what became of the request, when its class is audited.
+    fn audit(&self, shared: &Shared, outcome: String, job_id: Option<u32>, detail: String) {
+        let class = OpClass::of(self.op);
+        if !class.audited()
+            && !matches!(
+                outcome.as_str(),
+                "challenged" | "not-authorized" | "bad-header"
+            )
+        {
+            return;
+        }
+        let mut e = AuditEvent::new(service_name(self.tls), self.peer, "operation");
+        e.operation = Some(self.op.to_string());
+        e.class = Some(class.name());
+        e.user = self.user.clone();
+        e.requesting_user = self.requesting.clone();
+        e.tls = self.tls;
+        e.job_id = job_id;
+        e.outcome = outcome;
+        e.detail = detail;
+        shared.audit(&e);
+    }
+
+    /// Log an IPP answer: its status keyword and job.
+    fn audit_answer(&self, shared: &Shared, m: &crate::wire::ipp::Message) {
+        if shared.audit.is_none() {
+            return;
+        }
+        let status = Status::from_raw(m.code).to_string();
+        let job = m
+            .group(DelimiterTag::JobAttributes)
+            .and_then(|g| g.get("job-id"))
+            .and_then(|a| a.first())
+            .and_then(|v| match v {
+                WireValue::Integer(i) => u32::try_from(*i).ok(),
+                _ => None,
+            });
+        let message = m
+            .group(DelimiterTag::OperationAttributes)
+            .and_then(|g| g.get("status-message"))
+            .and_then(|a| a.first())
+            .map(|v| match v {
+                WireValue::Text(t) => t.clone(),
+                other => format!("{other:?}"),
+            })
+            .unwrap_or_default();
+        self.audit(shared, status, job, message);
+    }
+}
+
+/// `requesting-user-name` of a request, if it is one name.
+fn requesting_user(m: &crate::wire::ipp::Message) -> Option<String> {
+    match m
+        .group(DelimiterTag::OperationAttributes)?
+        .get("requesting-user-name")?
+        .first()?
+    {
+        WireValue::Name(n) => Some(n.clone()),
+        WireValue::NameWithLanguage { name, .. } => Some(name.clone()),
+        _ => None,
+    }
+}
+
+/// Put the authenticated `user` in place of `requesting-user-name` (RFC
+/// 8011 §9.3: the most authenticated name is the job's owner).
+fn set_requesting_user(m: &mut crate::wire::ipp::Message, user: &str) {
+    let Some(g) = m
+        .groups
+        .iter_mut()
+        .find(|g| g.tag == DelimiterTag::OperationAttributes)
+    else {
+        return;
+    };
+    let value = WireValue::Name(user.to_string());
+    match g
+        .attributes
+        .iter_mut()
+        .find(|a| a.name == "requesting-user-name")
+    {
+        Some(a) => a.values = vec![value],
+        None => g.attributes.push(crate::wire::ipp::Attribute::new(
+            "requesting-user-name",
+            value,
+        )),
+    }
+}
 
 type Resp = Response<Full<Bytes>>;
 
@@ -68,6 +179,12 @@ pub async fn serve(
     tls: bool,
 ) -> Response<Body> {
     let chunk = shared.chunked_responses && req.version() == http::Version::HTTP_11;
+    let mut req = req;
+    if !tls && wants_tls_upgrade(&req) && shared.tls.on_ipp_port {
+        if let Some(r) = upgrade(&mut req, &shared, peer, local) {
+            return r.map(http_body_util::Either::Left);
+        }
+    }
     let resp = serve_http(req, shared, peer, local, tls).await;
     if !chunk {
         return resp.map(http_body_util::Either::Left);
@@ -84,6 +201,61 @@ pub async fn serve(
         parts,
         http_body_util::Either::Right(ChunkedBody { data, chunk: 4096 }),
     )
+}
+
+/// Whether a request asks to go on in TLS (RFC 2817 §3: `Upgrade: TLS/1.x`
+/// with `Connection: Upgrade`).
+fn wants_tls_upgrade<B>(req: &Request<B>) -> bool {
+    let has = |name: header::HeaderName, word: &str| {
+        req.headers().get_all(name).iter().any(|v| {
+            v.to_str().is_ok_and(|v| {
+                v.split(',')
+                    .any(|t| t.trim().to_ascii_lowercase().starts_with(word))
+            })
+        })
+    };
+    has(header::UPGRADE, "tls/1.") && has(header::CONNECTION, "upgrade")
+}
+
+/// `101 Switching Protocols` and TLS on the same connection (RFC 2817 §3.3),
+/// when TLS is on; `None` lets the request be served as usual.
+fn upgrade(
+    req: &mut Request<Incoming>,
+    shared: &Arc<Shared>,
+    peer: SocketAddr,
+    local: Option<SocketAddr>,
+) -> Option<Resp> {
+    shared.tls.current(&shared.faults.quirks())?;
+    let on_upgrade = hyper::upgrade::on(req);
+    super::server::upgrade_to_tls(on_upgrade, peer, local, shared.clone());
+    let mut r = Response::new(Full::new(Bytes::new()));
+    *r.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    r.headers_mut().insert(
+        header::UPGRADE,
+        header::HeaderValue::from_static("TLS/1.2, HTTP/1.1"),
+    );
+    r.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("Upgrade"),
+    );
+    Some(r)
+}
+
+/// `426 Upgrade Required` (RFC 2817 §4.2): this printer takes IPP over TLS only.
+fn upgrade_required(path: &str) -> Resp {
+    let mut r = plain(
+        StatusCode::UPGRADE_REQUIRED,
+        format!("this printer takes IPP over TLS only: use ipps://, or upgrade this connection to TLS (RFC 2817); {path} is not served in clear text"),
+    );
+    r.headers_mut().insert(
+        header::UPGRADE,
+        header::HeaderValue::from_static("TLS/1.2, HTTP/1.1"),
+    );
+    r.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("Upgrade"),
+    );
+    r
 }
 
 fn plain(status: StatusCode, text: impl Into<String>) -> Resp {
@@ -178,6 +350,24 @@ where
 {
     let ep = endpoint(&req, local, tls);
     let path = req.uri().path().to_string();
+    if !shared.gate.spec.access.ipp.allows(peer.ip()) {
+        let mut e = AuditEvent::new(service_name(tls), peer, "refused");
+        e.tls = tls;
+        e.outcome = "refused".into();
+        e.detail = format!("{} is not in the IPP access list", peer.ip());
+        shared.audit(&e);
+        return plain(
+            StatusCode::FORBIDDEN,
+            format!("{} may not use this printer (access list)", peer.ip()),
+        );
+    }
+    if !tls && shared.plain_refused() {
+        let mut e = AuditEvent::new("ipp", peer, "refused");
+        e.outcome = "upgrade-required".into();
+        e.detail = format!("{} {path} in clear text", req.method());
+        shared.audit(&e);
+        return upgrade_required(&path);
+    }
     match (req.method(), path.as_str()) {
         (&Method::POST, p) if p == PRINTER_PATH || p == "/" || p.starts_with("/ipp/print/") => {
             post_ipp(req, shared, ep, peer).await
@@ -221,6 +411,7 @@ enum Stage {
     Document {
         plan: Box<crate::ipp::DocumentPlan>,
         writer: Box<SpoolWriter>,
+        who: Box<Who>,
     },
 }
 
@@ -283,9 +474,26 @@ where
             }
         },
     };
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.as_bytes().to_vec());
+    let request_target = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
+    let method = req.method().as_str().to_string();
     let limits = shared.limits.clone();
     let mut body = req.into_body();
     let mut decoder = Decompressor::new(coding, Vec::<u8>::new());
+    let mut who = Who {
+        peer,
+        tls: ep.tls,
+        op: Operation::Unknown(0),
+        user: None,
+        requesting: None,
+    };
     let mut header_buf: Vec<u8> = Vec::new();
     let mut stage = Stage::Header;
     let mut ended = false;
@@ -308,7 +516,7 @@ where
             match RawMessage::check(&header_buf) {
                 Ok(Some(n)) => {
                     let rest = header_buf.split_off(n);
-                    let msg = match Message::parse(&header_buf) {
+                    let mut msg = match Message::parse(&header_buf) {
                         Ok((m, _)) => m,
                         Err(e) => {
                             if !ended {
@@ -318,6 +526,57 @@ where
                         }
                     };
                     let op = Operation::from_raw(msg.code);
+                    who.op = op;
+                    who.requesting = requesting_user(&msg);
+                    let owner = quirks::target_job(&msg)
+                        .and_then(|id| shared.printer().job(id).map(|j| j.spec.user.clone()));
+                    let decision = shared.gate.decide(
+                        &GateRequest {
+                            op,
+                            authorization: authorization.as_deref(),
+                            method: &method,
+                            uri: &request_target,
+                            requesting_user: who.requesting.as_deref(),
+                            job_owner: owner.as_deref(),
+                        },
+                        shared.now().as_millis(),
+                        shared.anonymous_admin(),
+                    );
+                    match decision {
+                        Decision::Allow { user } => {
+                            if let Some(u) = &user {
+                                set_requesting_user(&mut msg, u);
+                            }
+                            who.user = user;
+                        }
+                        Decision::Challenge { challenge, reason } => {
+                            if !ended {
+                                drain(&mut body, &limits).await;
+                            }
+                            who.audit(&shared, "challenged".into(), None, reason.clone());
+                            return unauthorized(&challenge, &reason);
+                        }
+                        Decision::BadHeader(reason) => {
+                            if !ended {
+                                drain(&mut body, &limits).await;
+                            }
+                            who.audit(&shared, "bad-header".into(), None, reason.clone());
+                            return plain(StatusCode::BAD_REQUEST, reason);
+                        }
+                        Decision::NotAuthorized { user, reason } => {
+                            if !ended {
+                                drain(&mut body, &limits).await;
+                            }
+                            who.user = user;
+                            who.audit(&shared, "not-authorized".into(), None, reason.clone());
+                            return ipp_response(&response(
+                                msg.version,
+                                Status::NotAuthorized,
+                                msg.request_id,
+                                &reason,
+                            ));
+                        }
+                    }
                     let (outcome, rescheduled, forgotten, in_force) = {
                         let now = shared.now();
                         let mut p = shared.printer();
@@ -371,6 +630,7 @@ where
                             if !forgotten.is_empty() {
                                 quirks::hide_jobs(&mut m.message, &forgotten);
                             }
+                            who.audit_answer(&shared, &m.message);
                             return quirky_with(&in_force, &m, msg.code);
                         }
                         Outcome::Document(mut plan) => {
@@ -389,11 +649,12 @@ where
                                 limits.max_document_bytes,
                             ) {
                                 Ok(w) => w,
-                                Err(e) => return fail_plan(&shared, plan, e, &ep),
+                                Err(e) => return fail_plan(&shared, plan, e, &ep, &who),
                             };
                             stage = Stage::Document {
                                 plan: Box::new(plan),
                                 writer: Box::new(w),
+                                who: Box::new(who.clone()),
                             };
                             if let Stage::Document { writer, .. } = &mut stage {
                                 if let Err(e) = writer.write(&rest) {
@@ -521,6 +782,7 @@ fn fail_plan(
     plan: crate::ipp::DocumentPlan,
     e: SpoolError,
     ep: &Endpoint,
+    who: &Who,
 ) -> Resp {
     let op = plan.operation().raw();
     let now = shared.now();
@@ -528,6 +790,7 @@ fn fail_plan(
         let mut p = shared.printer();
         shared.core.finish_document(&mut p, plan, Err(e), ep, now)
     };
+    who.audit_answer(shared, &m);
     shared.poke();
     quirky(shared, &crate::ipp::Response::new(m), op)
 }
@@ -543,7 +806,7 @@ fn finish(
             Ok(()) => plain(StatusCode::BAD_REQUEST, "empty request"),
             Err(e) => plain(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         },
-        Stage::Document { plan, writer } => {
+        Stage::Document { plan, writer, who } => {
             let stored = match result {
                 Ok(()) => (*writer).finish(),
                 Err(e) => {
@@ -561,10 +824,23 @@ fn finish(
                 let mut p = shared.printer();
                 shared.core.finish_document(&mut p, *plan, stored, ep, now)
             };
+            who.audit_answer(shared, &m);
             shared.poke();
             quirky(shared, &crate::ipp::Response::new(m), op)
         }
     }
+}
+
+/// `401 Unauthorized` with the printer's challenge (RFC 9110 §11.6.1).
+fn unauthorized(challenge: &str, reason: &str) -> Resp {
+    let mut r = plain(
+        StatusCode::UNAUTHORIZED,
+        format!("authentication required: {reason}"),
+    );
+    if let Ok(v) = header::HeaderValue::from_str(challenge) {
+        r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    r
 }
 
 fn status_page(shared: &Arc<Shared>, ep: &Endpoint) -> Resp {

@@ -35,6 +35,8 @@ pub struct JobIntake {
     /// Its `job-id`.
     pub job_id: u32,
     documents: u32,
+    /// Who sent it, for the audit log.
+    peer: Option<std::net::SocketAddr>,
 }
 
 impl JobIntake {
@@ -55,7 +57,14 @@ impl JobIntake {
             shared: shared.clone(),
             job_id: id,
             documents: 0,
+            peer: None,
         })
+    }
+
+    /// The client the job comes from (named in the audit log).
+    pub fn with_peer(mut self, peer: std::net::SocketAddr) -> JobIntake {
+        self.peer = Some(peer);
+        self
     }
 
     /// Change the job's description once it is known (an LPD control file
@@ -107,7 +116,38 @@ impl JobIntake {
         let now = self.shared.now();
         let r = self.shared.printer().close_job(self.job_id, now);
         self.shared.poke();
+        self.audit(match &r {
+            Ok(()) => "accepted".to_string(),
+            Err(e) => format!("refused: {e}"),
+        });
         r.map_err(IntakeError::from)
+    }
+
+    /// Log the job (LPD and AppSocket jobs; IPP jobs are logged with their
+    /// operation).
+    fn audit(&self, outcome: String) {
+        let (Some(peer), true) = (self.peer, self.shared.audit.is_some()) else {
+            return;
+        };
+        let (user, origin, name) = {
+            let p = self.shared.printer();
+            match p.job(self.job_id) {
+                Some(j) => (j.spec.user.clone(), j.spec.origin, j.spec.name.clone()),
+                None => return,
+            }
+        };
+        let service = match origin {
+            Some(crate::model::JobOrigin::Lpd) => "lpd",
+            Some(crate::model::JobOrigin::Socket) => "socket",
+            _ => "ipp",
+        };
+        let mut e = crate::security::audit::AuditEvent::new(service, peer, "job");
+        e.class = Some("print");
+        e.requesting_user = Some(user);
+        e.job_id = Some(self.job_id);
+        e.outcome = outcome;
+        e.detail = format!("job '{name}'");
+        self.shared.audit(&e);
     }
 
     /// The client gave up or broke the protocol: the job is aborted, with `why`

@@ -294,7 +294,9 @@ impl LpdConnection {
                     JobOrigin::Lpd,
                 );
                 spec.attributes.push(host_attribute(&ticket.host));
-                let job = JobIntake::create(&self.shared, spec).map_err(|e| e.to_string())?;
+                let job = JobIntake::create(&self.shared, spec)
+                    .map_err(|e| e.to_string())?
+                    .with_peer(self.peer);
                 self.job = Some(job);
             }
             Some(job) => {
@@ -334,7 +336,9 @@ impl LpdConnection {
         if self.job.is_none() {
             // Data first (LPRng): the job exists before anyone says whose.
             let spec = intake::new_job(name, PROVISIONAL_USER, 1, JobOrigin::Lpd);
-            let job = JobIntake::create(&self.shared, spec).map_err(|e| e.to_string())?;
+            let job = JobIntake::create(&self.shared, spec)
+                .map_err(|e| e.to_string())?
+                .with_peer(self.peer);
             self.job = Some(job);
         }
         let doc_name = match (file, self.ticket.as_ref()) {

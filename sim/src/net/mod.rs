@@ -7,6 +7,7 @@
 //! and drives the model's clock.
 
 pub mod appsocket;
+pub mod browse;
 pub mod control;
 pub mod http;
 pub mod http10;

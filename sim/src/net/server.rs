@@ -82,6 +82,21 @@ pub struct ServerConfig {
     /// IPP printer attributes already built from this profile, shared by
     /// the printers of a fleet until one of them changes its own.
     pub statics: Option<Arc<crate::ipp::attributes::StaticAttributes>>,
+    /// A separate IPPS (TLS-only) port, as printers serve on 443; `None`
+    /// serves none, `Some(0)` picks a free port.
+    pub ipps_port: Option<u16>,
+    /// More AppSocket ports besides `socket_port` (multi-port print servers
+    /// answer on 9101 and 9102 too); 0 picks a free one.
+    pub extra_socket_ports: Vec<u16>,
+    /// The UDP port of a cups-browsed-style browse listener; `None` binds
+    /// none. It acts on packets only while the `cups-browsed` fault is in force.
+    pub browse_port: Option<u16>,
+    /// Append an audit line (JSON) here for every job, administrative
+    /// operation and refusal.
+    pub audit_log: Option<PathBuf>,
+    /// The names a self-signed certificate is made for (default: localhost
+    /// and the bind address).
+    pub tls_names: Option<Vec<String>>,
 }
 
 /// How the printer announces itself by mDNS/DNS-SD.
@@ -151,6 +166,11 @@ impl ServerConfig {
             mdns: None,
             ipp: true,
             statics: None,
+            ipps_port: None,
+            extra_socket_ports: Vec::new(),
+            browse_port: None,
+            audit_log: None,
+            tls_names: None,
         }
     }
 }
@@ -175,6 +195,66 @@ pub enum ServerError {
     /// The mDNS responder could not start.
     #[error("mDNS: {0}")]
     Mdns(String),
+    /// The security settings cannot be served as asked.
+    #[error("security: {0}")]
+    Security(String),
+    /// The audit log cannot be opened.
+    #[error("cannot open the audit log {path}: {source}")]
+    Audit {
+        /// The file.
+        path: String,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+}
+
+/// The certificates a printer serves, and how TLS is used.
+#[derive(Debug)]
+pub struct TlsState {
+    /// The certificate served, if TLS is on.
+    pub identity: Option<tls::TlsIdentity>,
+    /// An expired certificate for the same names, made the first time the
+    /// `expired-certificate` fault asks for it.
+    expired: std::sync::OnceLock<Option<tls::TlsIdentity>>,
+    names: Vec<String>,
+    min: crate::security::MinTls,
+    /// Plain HTTP on the IPP port gets `426 Upgrade Required`.
+    pub required: bool,
+    /// The IPP port takes TLS (same-port IPPS); off when only a separate
+    /// IPPS port has TLS.
+    pub on_ipp_port: bool,
+}
+
+impl TlsState {
+    fn none() -> TlsState {
+        TlsState {
+            identity: None,
+            expired: std::sync::OnceLock::new(),
+            names: Vec::new(),
+            min: crate::security::MinTls::Tls12,
+            required: false,
+            on_ipp_port: false,
+        }
+    }
+
+    /// The identity to serve now, given the faults in force: `None` when
+    /// TLS is off or `plaintext-only` is raised.
+    pub fn current(&self, quirks: &[crate::ipp::quirks::Quirk]) -> Option<&tls::TlsIdentity> {
+        use crate::fault::quirk::{is_raised, QuirkKind};
+        let id = self.identity.as_ref()?;
+        if is_raised(quirks, QuirkKind::PlaintextOnly) {
+            return None;
+        }
+        if is_raised(quirks, QuirkKind::ExpiredCertificate) {
+            let expired = self.expired.get_or_init(|| {
+                tls::self_signed_identity(&self.names, tls::Validity::Expired, self.min)
+                    .map_err(|e| tracing::error!("cannot make the expired certificate: {e}"))
+                    .ok()
+            });
+            return expired.as_ref().or(Some(id));
+        }
+        Some(id)
+    }
 }
 
 /// State shared by every connection of one printer.
@@ -196,6 +276,58 @@ pub struct Shared {
     scenario: Mutex<Option<ScenarioRun>>,
     /// The printer's PJL defaults (`@PJL DEFAULT`), made on first use.
     pub pjl_defaults: Mutex<Option<Arc<Mutex<crate::pjl::vars::Variables>>>>,
+    /// Authentication and authorisation of IPP requests.
+    pub gate: crate::security::Gate,
+    /// The audit log, if one is kept.
+    pub audit: Option<crate::security::audit::AuditLog>,
+    /// TLS.
+    pub tls: TlsState,
+    /// Turns true when the printer shuts down.
+    shutdown_rx: watch::Receiver<bool>,
+    /// The sender of `shutdown_rx` for a printer with no [`RunningServer`].
+    _shutdown_tx: Option<watch::Sender<bool>>,
+}
+
+impl Shared {
+    /// Write an audit event, if an audit log is kept.
+    pub fn audit(&self, e: &crate::security::audit::AuditEvent) {
+        if let Some(log) = &self.audit {
+            log.record(e);
+        }
+    }
+
+    /// A receiver that turns true when the printer shuts down.
+    pub fn shutdown_rx(&self) -> watch::Receiver<bool> {
+        self.shutdown_rx.clone()
+    }
+
+    /// Whether the `anonymous-admin` fault is in force.
+    pub fn anonymous_admin(&self) -> bool {
+        crate::fault::quirk::is_raised(
+            &self.faults.quirks(),
+            crate::fault::quirk::QuirkKind::AnonymousAdmin,
+        )
+    }
+
+    /// Whether plain HTTP must be answered `426 Upgrade Required` now.
+    pub fn plain_refused(&self) -> bool {
+        self.tls.required && self.tls.current(&self.faults.quirks()).is_some()
+    }
+}
+
+/// A secret for Digest nonces: different at every start.
+fn nonce_secret(seed: u64) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let mut h = Sha256::new();
+    h.update(seed.to_be_bytes());
+    h.update(t.to_be_bytes());
+    h.update(std::process::id().to_be_bytes());
+    h.update(format!("{:p}", &t).as_bytes());
+    h.finalize().into()
 }
 
 impl Shared {
@@ -370,6 +502,7 @@ impl PrinterHandle {
         limits: Limits,
     ) -> std::io::Result<PrinterHandle> {
         let printer = Printer::new(profile.clone(), Clock::new(1_700_000_000_000), speed);
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
         Ok(PrinterHandle(Arc::new(Shared {
             printer: Mutex::new(printer),
             core: IppCore::new(&profile),
@@ -381,6 +514,11 @@ impl PrinterHandle {
             faults: FaultState::new(0),
             scenario: Mutex::new(None),
             pjl_defaults: Mutex::new(None),
+            gate: crate::security::Gate::new(profile.security.clone(), nonce_secret(0)),
+            audit: None,
+            tls: TlsState::none(),
+            shutdown_rx,
+            _shutdown_tx: Some(shutdown_tx),
         })))
     }
 
@@ -398,6 +536,12 @@ pub struct RunningServer {
     pub lpd_addr: Option<SocketAddr>,
     /// The AppSocket listener's address, if port 9100 is served.
     pub socket_addr: Option<SocketAddr>,
+    /// Every AppSocket listener's address (the first is `socket_addr`).
+    pub socket_addrs: Vec<SocketAddr>,
+    /// The separate IPPS port's address, if one is served.
+    pub ipps_addr: Option<SocketAddr>,
+    /// The cups-browsed-style UDP listener's address, if one is bound.
+    pub browse_addr: Option<SocketAddr>,
     /// The SNMP agent's address, if SNMP is served.
     pub snmp_addr: Option<SocketAddr>,
     /// The SNMP agent, if SNMP is served.
@@ -455,11 +599,21 @@ impl RunningServer {
         if let Some(a) = self.lpd_addr {
             v.push(format!("lpd://{host}:{}/{}", a.port(), self.lpd_queue()));
         }
-        if let Some(a) = self.socket_addr {
+        if let Some(a) = self.ipps_addr {
+            v.push(format!(
+                "ipps://{host}:{}{}",
+                a.port(),
+                crate::ipp::PRINTER_PATH
+            ));
+        }
+        for a in &self.socket_addrs {
             v.push(format!("socket://{host}:{}", a.port()));
         }
         if let Some(a) = self.snmp_addr {
             v.push(format!("snmp://{host}:{}", a.port()));
+        }
+        if let Some(a) = self.browse_addr {
+            v.push(format!("browse: udp://{host}:{}", a.port()));
         }
         v
     }
@@ -513,6 +667,17 @@ fn write_manifest(p: &Printer, dir: &std::path::Path) -> std::io::Result<()> {
     std::fs::write(dir.join("manifest.tsv"), s)
 }
 
+/// Bind a UDP socket; the address it got.
+async fn bind_udp(addr: SocketAddr) -> Result<(tokio::net::UdpSocket, SocketAddr), ServerError> {
+    let sock = tokio::net::UdpSocket::bind(addr)
+        .await
+        .map_err(|source| ServerError::Bind { addr, source })?;
+    let a = sock
+        .local_addr()
+        .map_err(|source| ServerError::Bind { addr, source })?;
+    Ok((sock, a))
+}
+
 /// Bind with a deep accept queue (the kernel caps it at `somaxconn`), so a
 /// burst of thousands of connections waits in the queue instead of timing out.
 fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
@@ -536,18 +701,56 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
         None => Spool::temporary(),
     }
     .map_err(ServerError::Spool)?;
-    let (tls_config, pem) = match &cfg.tls {
-        _ if !cfg.ipp => (None, None),
-        TlsSource::Off => (None, None),
-        TlsSource::Files { cert, key } => (Some(tls::from_files(cert, key)?), None),
-        TlsSource::SelfSigned => {
-            let mut names = vec!["localhost".to_string(), local.ip().to_string()];
-            if local.ip().is_unspecified() {
-                names.push("127.0.0.1".into());
-            }
-            let (c, pem) = tls::self_signed(&names)?;
-            (Some(c), Some(pem))
+    let sec = &cfg.profile.security;
+    let ipp_port_tls = sec.tls.mode != crate::security::TlsMode::Off;
+    let tls_on =
+        cfg.ipp && !matches!(cfg.tls, TlsSource::Off) && (ipp_port_tls || cfg.ipps_port.is_some());
+    if cfg.ipp && sec.tls.mode == crate::security::TlsMode::Required && !tls_on {
+        return Err(ServerError::Security(
+            "[security.tls] mode = \"required\" needs TLS, but TLS is off (--no-tls)".into(),
+        ));
+    }
+    if cfg.ipps_port.is_some() && !tls_on {
+        return Err(ServerError::Security(
+            "an IPPS port needs TLS, but TLS is off".into(),
+        ));
+    }
+    let names = cfg.tls_names.clone().unwrap_or_else(|| {
+        let mut names = vec!["localhost".to_string(), local.ip().to_string()];
+        if local.ip().is_unspecified() {
+            names.push("127.0.0.1".into());
         }
+        names
+    });
+    let min = sec.tls.min_version;
+    let identity = match &cfg.tls {
+        _ if !tls_on => None,
+        TlsSource::Off => None,
+        TlsSource::Files { cert, key } => Some(tls::from_files_identity(cert, key, min)?),
+        TlsSource::SelfSigned => Some(tls::self_signed_identity(
+            &names,
+            tls::Validity::Current,
+            min,
+        )?),
+    };
+    let pem = identity.as_ref().and_then(|i| i.pem.clone());
+    let tls_served = identity.is_some() && ipp_port_tls;
+    let tls_state = TlsState {
+        identity,
+        expired: std::sync::OnceLock::new(),
+        names,
+        min,
+        required: sec.tls.mode == crate::security::TlsMode::Required,
+        on_ipp_port: ipp_port_tls,
+    };
+    let audit = match &cfg.audit_log {
+        None => None,
+        Some(path) => Some(
+            crate::security::audit::AuditLog::open(path).map_err(|source| ServerError::Audit {
+                path: path.display().to_string(),
+                source,
+            })?,
+        ),
     };
     let boot = cfg.boot_unix_ms.unwrap_or_else(|| {
         std::time::SystemTime::now()
@@ -556,6 +759,7 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
             .unwrap_or(0)
     });
     let printer = Printer::new(cfg.profile.clone(), Clock::new(boot), cfg.speed);
+    let (tx, rx) = watch::channel(false);
     let shared = Arc::new(Shared {
         printer: Mutex::new(printer),
         core: match &cfg.statics {
@@ -570,6 +774,11 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
         faults: FaultState::new(cfg.seed),
         scenario: Mutex::new(None),
         pjl_defaults: Mutex::new(None),
+        gate: crate::security::Gate::new(cfg.profile.security.clone(), nonce_secret(cfg.seed)),
+        audit,
+        tls: tls_state,
+        shutdown_rx: rx.clone(),
+        _shutdown_tx: None,
     });
     {
         let mut p = shared.printer();
@@ -596,12 +805,20 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
                 .raise(f, FaultSource::Cli, &mut p, SimTime::ZERO, None);
         }
     }
-    let (tx, rx) = watch::channel(false);
     let mut extra = Vec::new();
-    for (port, service) in [
-        (cfg.lpd_port, Service::Lpd),
-        (cfg.socket_port, Service::Socket),
-    ] {
+    let socket_ports = cfg
+        .socket_port
+        .into_iter()
+        .chain(cfg.extra_socket_ports.iter().copied())
+        .map(|p| (Some(p), Service::Socket));
+    let ipps = cfg
+        .ipps_port
+        .map(|p| (Some(p), Service::Ipp { tls_only: true }));
+    for (port, service) in [(cfg.lpd_port, Service::Lpd)]
+        .into_iter()
+        .chain(socket_ports)
+        .chain(ipps)
+    {
         let Some(port) = port else { continue };
         let addr = SocketAddr::new(cfg.bind, port);
         let l = listen(addr).map_err(|source| ServerError::Bind { addr, source })?;
@@ -615,30 +832,38 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
         tasks.push(tokio::spawn(run(
             listener,
             shared.clone(),
-            Service::Ipp(tls_config.clone()),
+            Service::Ipp { tls_only: false },
             rx.clone(),
         )));
     }
     let mut lpd_addr = None;
-    let mut socket_addr = None;
+    let mut socket_addrs = Vec::new();
+    let mut ipps_addr = None;
     for (l, a, service) in extra {
         match service {
             Service::Lpd => lpd_addr = Some(a),
-            Service::Socket => socket_addr = Some(a),
-            Service::Ipp(_) => {}
+            Service::Socket => socket_addrs.push(a),
+            Service::Ipp { .. } => ipps_addr = Some(a),
         }
         tasks.push(tokio::spawn(run(l, shared.clone(), service, rx.clone())));
     }
+    let socket_addr = socket_addrs.first().copied();
+    let browse_addr = match cfg.browse_port {
+        None => None,
+        Some(port) => {
+            let (sock, a) = bind_udp(SocketAddr::new(cfg.bind, port)).await?;
+            tasks.push(tokio::spawn(super::browse::serve_browse(
+                sock,
+                shared.clone(),
+                rx.clone(),
+            )));
+            Some(a)
+        }
+    };
     let (snmp_addr, snmp_agent) = match cfg.snmp_port {
         None => (None, None),
         Some(port) => {
-            let addr = SocketAddr::new(cfg.bind, port);
-            let sock = tokio::net::UdpSocket::bind(addr)
-                .await
-                .map_err(|source| ServerError::Bind { addr, source })?;
-            let a = sock
-                .local_addr()
-                .map_err(|source| ServerError::Bind { addr, source })?;
+            let (sock, a) = bind_udp(SocketAddr::new(cfg.bind, port)).await?;
             let queue = cfg
                 .profile
                 .lpd
@@ -648,7 +873,7 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
                 .unwrap_or_else(|| "lp".into());
             let channels = crate::snmp::printer_mib::Channels {
                 ipp: cfg.ipp.then_some(local.port()),
-                ipps: tls_config.is_some(),
+                ipps: tls_served,
                 lpd: lpd_addr.map(|l| (l.port(), queue)),
                 socket: socket_addr.map(|s| s.port()),
                 host: match cfg.bind {
@@ -681,7 +906,7 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
                 .unwrap_or_else(|| "lp".into());
             let mut services = crate::mdns::RunningServices::none();
             if cfg.ipp {
-                services = services.with_ipp(local.port(), tls_config.is_some());
+                services = services.with_ipp(local.port(), tls_served);
             }
             if let Some(a) = lpd_addr {
                 services = services.with_lpd(a.port(), &queue);
@@ -749,11 +974,14 @@ pub async fn start(cfg: ServerConfig) -> Result<RunningServer, ServerError> {
         ipp_addr: local,
         lpd_addr,
         socket_addr,
+        socket_addrs,
+        ipps_addr,
+        browse_addr,
         snmp_addr,
         snmp_agent,
         mdns_instance,
         ipp_served: cfg.ipp,
-        tls: tls_config.is_some(),
+        tls: tls_served,
         certificate_pem: pem,
         printer: PrinterHandle(shared),
         shutdown: tx,
@@ -768,8 +996,12 @@ const DOWN_POLL: Duration = Duration::from_millis(50);
 /// What a listener serves.
 #[derive(Clone)]
 enum Service {
-    /// IPP over HTTP, and IPPS on the same port when there is a TLS config.
-    Ipp(Option<Arc<rustls::ServerConfig>>),
+    /// IPP over HTTP, and IPPS on the same port when the printer has TLS;
+    /// TLS only (a separate IPPS port) with `tls_only`.
+    Ipp {
+        /// Plain HTTP is not served on this port.
+        tls_only: bool,
+    },
     /// LPD (RFC 1179).
     Lpd,
     /// AppSocket/JetDirect: raw print data and PJL.
@@ -936,8 +1168,23 @@ async fn serve_connection(
     let conn_shared = shared.clone();
     let served = async move {
         let shared = conn_shared;
-        let tls = match service {
-            Service::Ipp(tls) => tls,
+        let acl = match service {
+            Service::Ipp { .. } => None,
+            Service::Lpd => Some(("lpd", &shared.gate.spec.access.lpd)),
+            Service::Socket => Some(("socket", &shared.gate.spec.access.socket)),
+        };
+        if let Some((name, acl)) = acl {
+            if !acl.allows(peer.ip()) {
+                tracing::info!(%peer, "{name}: refused by the access list");
+                let mut e = crate::security::audit::AuditEvent::new(name, peer, "refused");
+                e.outcome = "refused".into();
+                e.detail = format!("{} is not in the {name} access list", peer.ip());
+                shared.audit(&e);
+                return;
+            }
+        }
+        let tls_only = match service {
+            Service::Ipp { tls_only } => tls_only,
             Service::Lpd => {
                 return serve_raw(RawService::Lpd, io, peer, shared, shutdown, still_open).await
             }
@@ -958,19 +1205,29 @@ async fn serve_connection(
                 return;
             }
         };
+        if is_tls && !tls_only && !shared.tls.on_ipp_port {
+            tracing::debug!(%peer, "TLS ClientHello on the plain IPP port");
+            return;
+        }
         if is_tls {
-            let Some(cfg) = tls else {
+            let quirks = shared.faults.quirks();
+            let Some(identity) = shared.tls.current(&quirks).cloned() else {
                 tracing::debug!(%peer, "TLS ClientHello on a plain-only port");
                 return;
             };
-            let acceptor = tokio_rustls::TlsAcceptor::from(cfg);
-            match tokio::time::timeout(idle, acceptor.accept(io)).await {
-                Ok(Ok(s)) => {
-                    serve_http_conn(TokioIo::new(s), peer, local, true, shared, shutdown).await
+            if quirk::is_raised(&quirks, QuirkKind::TlsLegacy) {
+                let kind = match io.get_ref() {
+                    Some(raw) => peek_hello(raw, idle).await,
+                    None => return,
+                };
+                if let crate::security::legacy_tls::HelloKind::Legacy(hello) = kind {
+                    legacy_flight(io, &hello, &identity, peer).await;
+                    return;
                 }
-                Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
-                Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
             }
+            accept_tls(io, identity, peer, local, shared, shutdown, b"").await;
+        } else if tls_only {
+            tracing::debug!(%peer, "plain bytes on the IPPS port");
         } else {
             serve_http_conn(TokioIo::new(io), peer, local, false, shared, shutdown).await;
         }
@@ -1029,7 +1286,8 @@ async fn serve_http_conn<I>(
         .header_read_timeout(idle)
         .keep_alive(true)
         .max_buf_size(shared.limits.max_request_bytes.max(8192))
-        .serve_connection(io, svc);
+        .serve_connection(io, svc)
+        .with_upgrades();
     tokio::pin!(conn);
     tokio::select! {
         r = conn.as_mut() => {
@@ -1040,6 +1298,123 @@ async fn serve_http_conn<I>(
             let _ = conn.await;
         }
     }
+}
+
+/// Look at a ClientHello without taking it off the socket.
+async fn peek_hello(raw: &TcpStream, idle: Duration) -> crate::security::legacy_tls::HelloKind {
+    use crate::security::legacy_tls::{classify, HelloKind, MAX_HELLO};
+    let mut buf = vec![0u8; MAX_HELLO];
+    let deadline = Instant::now() + idle;
+    loop {
+        let n = match tokio::time::timeout_at(deadline, raw.peek(&mut buf)).await {
+            Ok(Ok(n)) => n,
+            _ => return HelloKind::NotHello,
+        };
+        match classify(&buf[..n]) {
+            HelloKind::Incomplete if n > 0 => {
+                // The rest of the record is on its way: look again shortly.
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            HelloKind::Incomplete => return HelloKind::NotHello,
+            k => return k,
+        }
+    }
+}
+
+/// Answer a TLS 1.0/1.1 ClientHello as an old printer would (the
+/// `tls-legacy` fault), then close once the client gives up.
+async fn legacy_flight<S>(
+    mut io: S,
+    hello: &crate::security::legacy_tls::LegacyHello,
+    identity: &tls::TlsIdentity,
+    peer: SocketAddr,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use sha2::{Digest, Sha256};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let random: [u8; 32] = Sha256::digest(format!("{peer}{:?}", Instant::now())).into();
+    let flight = crate::security::legacy_tls::server_flight(hello, &identity.cert_der, random);
+    tracing::info!(%peer, version = hello.version, "TLS 1.0/1.1 ClientHello answered (fault tls-legacy)");
+    if io.write_all(&flight).await.is_err() {
+        return;
+    }
+    let _ = io.flush().await;
+    let mut sink = [0u8; 4096];
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while matches!(io.read(&mut sink).await, Ok(n) if n > 0) {}
+    })
+    .await;
+}
+
+/// The answer to the `OPTIONS *` that asked for an upgrade, sent once TLS
+/// is up: RFC 2817 §3.3 "the server MUST continue with the response to the
+/// original request".
+const UPGRADED_OPTIONS_ANSWER: &[u8] =
+    b"HTTP/1.1 200 OK\r\nAllow: GET, HEAD, OPTIONS, POST\r\nContent-Length: 0\r\n\r\n";
+
+/// Take a TLS handshake on `io` with `identity`, send `preface` (the
+/// answer still owed after an upgrade), then serve IPP over it.
+async fn accept_tls<S>(
+    io: S,
+    identity: tls::TlsIdentity,
+    peer: SocketAddr,
+    local: Option<SocketAddr>,
+    shared: Arc<Shared>,
+    shutdown: watch::Receiver<bool>,
+    preface: &'static [u8],
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    use tokio::io::AsyncWriteExt;
+    let idle = shared.limits.idle_timeout;
+    let acceptor = tokio_rustls::TlsAcceptor::from(identity.config);
+    match tokio::time::timeout(idle, acceptor.accept(io)).await {
+        Ok(Ok(mut s)) => {
+            if !preface.is_empty() {
+                if let Err(e) = s.write_all(preface).await.and(s.flush().await) {
+                    tracing::debug!(%peer, "cannot answer the upgraded request: {e}");
+                    return;
+                }
+            }
+            serve_http_conn(TokioIo::new(s), peer, local, true, shared, shutdown).await
+        }
+        Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
+        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+    }
+}
+
+/// After `101 Switching Protocols` (RFC 2817): the same connection goes on in TLS.
+pub(super) fn upgrade_to_tls(
+    on_upgrade: hyper::upgrade::OnUpgrade,
+    peer: SocketAddr,
+    local: Option<SocketAddr>,
+    shared: Arc<Shared>,
+) {
+    let Some(identity) = shared.tls.current(&shared.faults.quirks()).cloned() else {
+        return;
+    };
+    let shutdown = shared.shutdown_rx();
+    let task: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> =
+        Box::pin(async move {
+            match on_upgrade.await {
+                Ok(upgraded) => {
+                    tracing::debug!(%peer, "HTTP upgraded to TLS (RFC 2817)");
+                    accept_tls(
+                        TokioIo::new(upgraded),
+                        identity,
+                        peer,
+                        local,
+                        shared,
+                        shutdown,
+                        UPGRADED_OPTIONS_ANSWER,
+                    )
+                    .await;
+                }
+                Err(e) => tracing::debug!(%peer, "HTTP upgrade failed: {e}"),
+            }
+        });
+    tokio::spawn(task);
 }
 
 /// The raw-TCP front ends (no HTTP).

@@ -16,6 +16,7 @@ use crate::fault::datagram::{DatagramFault, DatagramFaults};
 use crate::snmp::{Agent, AgentStats, Context, Verdict};
 
 use super::server::Shared;
+use crate::security::audit::AuditEvent;
 
 /// The largest datagram read (UDP's limit).
 const MAX_DATAGRAM: usize = 65_535;
@@ -94,11 +95,49 @@ pub async fn serve_snmp(
         let Some(datagram) = buf.get(..n) else {
             continue;
         };
-        match answer(&shared, &agent, datagram) {
+        if !shared.gate.spec.access.snmp.allows(from.ip()) {
+            let mut e = AuditEvent::new("snmp", from, "refused");
+            e.outcome = "refused".into();
+            e.detail = format!("{} is not in the SNMP access list", from.ip());
+            shared.audit(&e);
+            continue;
+        }
+        let is_set = crate::snmp::message::peek_pdu_tag(datagram) == Some(0xa3);
+        let verdict = answer(&shared, &agent, datagram);
+        if is_set && shared.audit.is_some() {
+            audit_set(&shared, from, datagram, &verdict);
+        }
+        match verdict {
             Verdict::Reply(bytes) => send(&socket, from, bytes, &mut faults).await,
             Verdict::Drop(why) => tracing::debug!(%from, "snmp: no answer: {why}"),
         }
     }
+}
+
+/// Log a SetRequest: which objects, and what became of it (the community
+/// itself is never logged).
+fn audit_set(shared: &Shared, from: SocketAddr, datagram: &[u8], verdict: &Verdict) {
+    let mut e = AuditEvent::new("snmp", from, "set");
+    e.operation = Some("SetRequest".into());
+    e.class = Some("printer-admin");
+    if let Ok(m) = crate::snmp::message::decode(datagram) {
+        e.detail = m
+            .pdu
+            .varbinds
+            .iter()
+            .map(|v| v.oid.to_string())
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    e.outcome = match verdict {
+        Verdict::Reply(bytes) => match crate::snmp::message::decode(bytes) {
+            Ok(m) if m.pdu.error_status == 0 => "accepted".into(),
+            Ok(m) => format!("error-status {}", m.pdu.error_status),
+            Err(_) => "answered".into(),
+        },
+        Verdict::Drop(why) => format!("dropped: {why}"),
+    };
+    shared.audit(&e);
 }
 
 fn datagram_faults(shared: &Shared, list: &Arc<[DatagramFault]>) -> DatagramFaults {

@@ -101,6 +101,11 @@ pub struct Profile {
     /// mDNS/DNS-SD: TXT records recorded from a real printer.
     #[serde(default)]
     pub mdns: MdnsSpec,
+    /// Security: authentication per operation class, TLS, access lists
+    /// (see [`crate::security::SecuritySpec`]). Open by default, as most
+    /// printers leave the factory.
+    #[serde(default)]
+    pub security: crate::security::SecuritySpec,
 }
 
 /// The mDNS responder (`[mdns]`).
@@ -379,6 +384,14 @@ impl Profile {
             source: Box::new(e),
         })?;
         profile.validate(origin)?;
+        profile
+            .security
+            .load_users(dir)
+            .map_err(|e| ProfileError::Invalid {
+                origin: origin.to_string(),
+                field: "security".into(),
+                message: e.to_string(),
+            })?;
         if let Some(walk) = profile.snmp.walk.clone() {
             let path = match dir {
                 Some(d) if walk.is_relative() => d.join(&walk),

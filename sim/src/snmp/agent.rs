@@ -215,7 +215,9 @@ impl Agent {
                 return Verdict::Drop(Dropped::Malformed(e));
             }
         };
-        let may_write = self.cfg.write_communities.contains(&req.community);
+        let factory = ctx.quirks.writable_private
+            && matches!(req.community.as_slice(), b"private" | b"public");
+        let may_write = factory || self.cfg.write_communities.contains(&req.community);
         let may_read = may_write || self.cfg.read_communities.contains(&req.community);
         if !may_read {
             self.stats.bad_community_names += 1;

@@ -26,6 +26,8 @@ pub struct SnmpQuirks {
     /// hrDeviceStatus at running(2) and the error bits clear, whatever the
     /// printer does.
     pub stale_status: bool,
+    /// `private` and `public` may write (the `snmp-writable-private` fault).
+    pub writable_private: bool,
 }
 
 impl SnmpQuirks {
@@ -95,5 +97,6 @@ pub fn from_active(quirks: &[crate::fault::quirk::Quirk]) -> SnmpQuirks {
         wrong_types: is_raised(quirks, K::SnmpWrongTypes),
         negative_levels: is_raised(quirks, K::SnmpNegativeSupplyLevels),
         stale_status: is_raised(quirks, K::SnmpStaleStatus),
+        writable_private: is_raised(quirks, K::SnmpWritablePrivate),
     }
 }

@@ -63,19 +63,7 @@ impl MdnsCase {
 
 /// Every case of every `.toml` file under `dir`, sorted by id.
 pub fn load_dir(dir: &Path) -> Result<Vec<MdnsCase>, MdnsSpecError> {
-    let files = crate::spec::toml_files(dir)
-        .map_err(|(path, source)| MdnsSpecError::Read { path, source })?;
-    let mut cases = Vec::new();
-    for f in files {
-        cases.extend(load_file(&f)?);
-    }
-    cases.sort_by(|a, b| a.id.cmp(&b.id));
-    for w in cases.windows(2) {
-        if w[0].id == w[1].id {
-            return Err(MdnsSpecError::DuplicateId(w[0].id.clone()));
-        }
-    }
-    Ok(cases)
+    crate::spec::load_cases(dir, load_file, |c: &MdnsCase| c.id.as_str())
 }
 
 /// The cases of one file, each checked.

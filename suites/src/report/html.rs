@@ -6,13 +6,17 @@
 //! filter by outcome where the browser knows `:has`), then every case as a
 //! `<details>` element that opens on click: the quoted requirement, expected
 //! against actual for each finding, and each exchange decoded, with its hex in
-//! a further collapsed `<details>`. Everything that is not our own markup is
-//! escaped.
+//! a further collapsed `<details>`. A security run adds a "Security"
+//! section after the summary: the policy, the exposure table, and the
+//! findings by severity with the fix for each. Everything that is not our
+//! own markup is escaped.
 
 use std::fmt::Write as _;
 
+use super::security::SecuritySection;
 use super::{percent, Report, Tally, LEVELS};
 use crate::grade::{CaseResult, Exchange, Outcome};
+use crate::security::spec::Severity;
 
 const OUTCOMES: [Outcome; 5] = [
     Outcome::Fail,
@@ -56,6 +60,11 @@ blockquote { margin: .5rem 0; padding: .2rem .8rem; border-left: 3px solid #bbb;
 body:has(#show-fail:checked) .row:not(.fail), body:has(#show-warn:checked) .row:not(.warn),
 body:has(#show-error:checked) .row:not(.error), body:has(#show-skip:checked) .row:not(.skip),
 body:has(#show-pass:checked) .row:not(.pass) { display: none; }
+.sev { color: #fff; border-radius: 3px; padding: 0 .4rem; font-size: .8em; font-weight: 600; text-transform: uppercase; }
+.sev.critical { background: #7b1fa2; } .sev.high { background: var(--fail); } .sev.medium { background: var(--warn); }
+.sev.low { background: #1565c0; } .sev.info { background: var(--skip); }
+div.finding { border: 1px solid #ddd; border-left: .4rem solid var(--warn); margin: .4rem 0; padding: .3rem .6rem; }
+div.finding.fail { border-left-color: var(--fail); }
 "#;
 
 /// The whole report as one HTML document.
@@ -136,6 +145,10 @@ pub fn render(r: &Report) -> String {
         s.push_str("</table>\n</section>\n");
     }
 
+    if let Some(sec) = &r.security {
+        security_section(&mut s, sec);
+    }
+
     s.push_str("<section id=\"cases\">\n<h2>Cases</h2>\n<div class=\"filter\">Show: ");
     s.push_str("<label><input type=\"radio\" name=\"show\" id=\"show-all\" checked> all</label>");
     for o in OUTCOMES {
@@ -177,6 +190,61 @@ pub fn render(r: &Report) -> String {
     }
     s.push_str("</section>\n</body>\n</html>\n");
     s
+}
+
+/// The security section: policy, exposure table, findings by severity.
+fn security_section(s: &mut String, sec: &SecuritySection) {
+    let _ = writeln!(
+        s,
+        "<section id=\"security\">\n<h2>Security</h2>\n<p class=\"meta\">Policy: {}</p>",
+        esc(&sec.policy)
+    );
+    let _ = writeln!(s, "<h3>Exposure ({} ports probed)</h3>", sec.exposure.len());
+    if !sec.exposure.is_empty() {
+        s.push_str("<table class=\"exposure\">\n<tr><th>Service</th><th>Port</th><th>State</th><th>Risk</th><th>Evidence</th></tr>\n");
+        for e in &sec.exposure {
+            let _ = writeln!(
+                s,
+                "<tr><td>{}</td><td class=\"n\">{}/{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+                esc(&e.service),
+                e.port,
+                esc(&e.transport),
+                esc(&e.state),
+                esc(&e.risk),
+                esc(&e.evidence)
+            );
+        }
+        s.push_str("</table>\n");
+    }
+    let _ = writeln!(s, "<h3>Findings ({})</h3>", sec.findings.len());
+    if sec.findings.is_empty() {
+        s.push_str("<p>No finding.</p>\n");
+    }
+    for sev in Severity::ALL {
+        for f in sec.of_severity(sev) {
+            let o = f.outcome.as_str();
+            let _ = writeln!(
+                s,
+                "<div class=\"finding {o}\"><p><span class=\"sev {0}\">{0}</span> <span class=\"badge {o}\">{o}</span> \
+                 <code>{1}</code> — {2}</p>\n<p><strong>Evidence:</strong> {3}</p>\n<p><strong>Fix:</strong> {4}</p>",
+                sev.as_str(),
+                esc(&f.case),
+                esc(&f.title),
+                esc(&f.evidence),
+                esc(&f.fix)
+            );
+            if !f.cve.is_empty() {
+                let cves: Vec<String> = f.cve.iter().map(|c| esc(c)).collect();
+                let _ = writeln!(s, "<p><strong>CVE:</strong> {}</p>", cves.join(", "));
+            }
+            if !f.references.is_empty() {
+                let refs: Vec<String> = f.references.iter().map(|c| esc(c)).collect();
+                let _ = writeln!(s, "<p><strong>References:</strong> {}</p>", refs.join("; "));
+            }
+            s.push_str("</div>\n");
+        }
+    }
+    s.push_str("</section>\n");
 }
 
 fn tally_table(s: &mut String, first: &str, rows: impl Iterator<Item = (String, Tally)>) {
@@ -402,6 +470,27 @@ mod tests {
             .unwrap_or(usize::MAX);
         let pass = html.find("<details class=\"case row pass\"").unwrap_or(0);
         assert!(fail < pass);
+    }
+
+    #[test]
+    fn security_section_escaped_and_ordered() {
+        let mut r = fixture::report(false);
+        assert!(!render(&r).contains("id=\"security\""));
+        r.security = Some(crate::report::security::fixture::section());
+        let html = render(&r);
+        assert!(html.contains("<section id=\"security\">"));
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("<td class=\"n\">631/tcp</td>"), "{html}");
+        assert!(html.contains("<strong>Fix:</strong> Turn it off &lt;script&gt;"));
+        let crit = html
+            .find("<span class=\"sev critical\">")
+            .unwrap_or(usize::MAX);
+        let medium = html.find("<span class=\"sev medium\">").unwrap_or(0);
+        assert!(crit < medium);
+        assert!(
+            html.find("id=\"security\"").unwrap_or(usize::MAX)
+                < html.find("id=\"cases\"").unwrap_or(0)
+        );
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! exchanges. Skips are `<skipped>` with the reason, cases without a verdict
 //! are `<error>`, and a missed SHOULD is a pass with the warning in
 //! `<system-out>` — unless the report is strict, where it is a failure.
+//! In a security run, the body of a failing or warning case also names its
+//! severity and the fix (the setting to change).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -65,6 +67,16 @@ fn test_case(r: &Report, c: &CaseResult) -> TestCase {
             b.push_str(&format!("Reason: {reason}\n"));
         }
         b.push_str(&crate::known::lines(r.known_for(&c.id)));
+        if let Some(f) = r.security.as_ref().and_then(|sec| sec.finding(&c.id)) {
+            b.push_str(&format!(
+                "Severity: {}\nFix: {}\n",
+                f.severity.as_str(),
+                f.fix
+            ));
+            if !f.cve.is_empty() {
+                b.push_str(&format!("CVE: {}\n", f.cve.join(", ")));
+            }
+        }
         let findings = findings_text(c);
         if !findings.is_empty() {
             b.push('\n');
@@ -195,6 +207,27 @@ mod tests {
             .system_out
             .as_ref()
             .is_some_and(|o| o.contains("WARN") && o.contains("Expect: present")));
+    }
+
+    #[test]
+    fn security_failures_carry_the_fix() {
+        let mut r = fixture::report(false);
+        let mut sec = crate::report::security::fixture::section();
+        sec.findings[0].case = "ipp/rfc8011/4.1.1/bad-request-id-0".into();
+        r.security = Some(sec);
+        let xml = render(&r).unwrap_or_else(|e| panic!("{e}"));
+        let back = parse(&xml);
+        match &find(&back, "ipp/rfc8011/4.1.1/bad-request-id-0").status {
+            TestCaseStatus::NonSuccess { description, .. } => {
+                let d = description.as_ref().map(|d| d.as_str()).unwrap_or("");
+                assert!(
+                    d.contains("Severity: critical\nFix: Turn it off <script>"),
+                    "{d}"
+                );
+                assert!(d.contains("CVE: CVE-2024-47176"), "{d}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

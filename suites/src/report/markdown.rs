@@ -10,8 +10,10 @@
 
 use std::fmt::Write as _;
 
+use super::security::SecuritySection;
 use super::{evidence_text, findings_text, percent, Report, Tally, LEVELS};
 use crate::grade::{CaseResult, Outcome};
+use crate::security::spec::Severity;
 
 /// The whole report as Markdown.
 pub fn render(r: &Report) -> String {
@@ -54,6 +56,10 @@ pub fn render(r: &Report) -> String {
                 inline(&n.treatment).replace('|', "\\|")
             );
         }
+    }
+
+    if let Some(sec) = &r.security {
+        s.push_str(&security_section(sec));
     }
 
     let mut failures: Vec<&CaseResult> = r
@@ -115,6 +121,71 @@ pub fn render(r: &Report) -> String {
         );
     }
     s
+}
+
+/// The security section: the policy, the exposure table, then the
+/// findings by severity (critical first), each with its evidence and fix.
+pub fn security_section(sec: &SecuritySection) -> String {
+    let mut s = String::from("\n## Security\n\n");
+    let _ = writeln!(s, "Policy: {}\n", inline(&sec.policy));
+    let _ = writeln!(s, "### Exposure ({} ports probed)\n", sec.exposure.len());
+    if sec.exposure.is_empty() {
+        s.push_str("No port was probed.\n");
+    } else {
+        s.push_str("| Service | Port | State | Risk | Evidence |\n|---|--:|---|---|---|\n");
+        for e in &sec.exposure {
+            let _ = writeln!(
+                s,
+                "| {} | {}/{} | {} | {} | {} |",
+                inline(&e.service),
+                e.port,
+                inline(&e.transport),
+                inline(&e.state),
+                inline(&e.risk),
+                inline(&e.evidence)
+            );
+        }
+    }
+    let _ = writeln!(s, "\n### Findings ({})\n", sec.findings.len());
+    if sec.findings.is_empty() {
+        s.push_str("No finding.\n");
+    }
+    for sev in Severity::ALL {
+        let list: Vec<_> = sec.of_severity(sev).collect();
+        if list.is_empty() {
+            continue;
+        }
+        let _ = writeln!(s, "#### {} ({})\n", capitalised(sev.as_str()), list.len());
+        for f in list {
+            let _ = writeln!(
+                s,
+                "- **{}** {} — {}",
+                f.outcome.as_str().to_uppercase(),
+                code(&f.case),
+                inline(&f.title)
+            );
+            let _ = writeln!(s, "  - Evidence: {}", inline(&f.evidence));
+            let _ = writeln!(s, "  - Fix: {}", inline(&f.fix));
+            if !f.cve.is_empty() {
+                let cves: Vec<String> = f.cve.iter().map(|c| inline(c)).collect();
+                let _ = writeln!(s, "  - CVE: {}", cves.join(", "));
+            }
+            if !f.references.is_empty() {
+                let refs: Vec<String> = f.references.iter().map(|c| inline(c)).collect();
+                let _ = writeln!(s, "  - References: {}", refs.join("; "));
+            }
+        }
+        s.push('\n');
+    }
+    s
+}
+
+fn capitalised(w: &str) -> String {
+    let mut c = w.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
 }
 
 /// The table by level: MUST, SHOULD, MAY and a total, with the score
@@ -306,6 +377,43 @@ mod tests {
         let fail = md.find("### FAIL").unwrap_or(usize::MAX);
         let warn = md.find("### WARN").unwrap_or(0);
         assert!(fail < warn);
+    }
+
+    #[test]
+    fn security_section_by_severity() {
+        let mut r = fixture::report(false);
+        assert!(!render(&r).contains("## Security"));
+        r.security = Some(crate::report::security::fixture::section());
+        let md = render(&r);
+        assert!(md.contains("## Security\n"), "{md}");
+        assert!(
+            md.contains(
+                "| IPP | 631/tcp | open | print data in clear text | HTTP/1.1 200 \\<script\\>"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("| LPD | 515/tcp | closed |  | connection refused |"),
+            "{md}"
+        );
+        assert!(md.contains("### Findings (3)"));
+        let crit = md.find("#### Critical (1)").unwrap_or(usize::MAX);
+        let high = md.find("#### High (1)").unwrap_or(0);
+        let medium = md.find("#### Medium (1)").unwrap_or(0);
+        assert!(crit < high && high < medium, "{md}");
+        assert!(md.contains(
+            "- **FAIL** `security/snmp/write-community` — title of security/snmp/write-community"
+        ));
+        assert!(md.contains("- **WARN** `security/transport/plain-print`"));
+        assert!(md.contains("  - Fix: Turn it off \\<script\\>"));
+        assert!(md.contains("  - CVE: CVE-2024-47176"));
+        // The security section comes before the failures.
+        assert!(md.find("## Security").unwrap_or(usize::MAX) < md.find("## Failures").unwrap_or(0));
+        let section = security_section(&crate::report::security::fixture::section());
+        assert!(!section.contains("<script>"), "{section}");
+        let mut empty = crate::report::security::fixture::section();
+        empty.findings.clear();
+        assert!(security_section(&empty).contains("No finding."));
     }
 
     #[test]

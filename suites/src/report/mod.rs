@@ -5,7 +5,9 @@
 //! and tools:
 //! - [`markdown`]: a summary by level and section, failures first, with evidence;
 //! - [`html`]: one self-contained page with score bars and folded evidence;
-//! - [`junit`]: JUnit XML for CI, `Expect:` / `Actual:` in every failure.
+//! - [`junit`]: JUnit XML for CI, `Expect:` / `Actual:` in every failure;
+//! - [`security`]: the security suite's section (exposure table, findings
+//!   by severity with their fixes), rendered by each of the above.
 
 use std::collections::BTreeMap;
 
@@ -17,6 +19,7 @@ use crate::spec::Level;
 pub mod html;
 pub mod junit;
 pub mod markdown;
+pub mod security;
 pub mod snapshot;
 
 /// The schema version of [`Report`]; bumped on any incompatible change.
@@ -100,6 +103,10 @@ pub struct Report {
     /// frames, gaps, unknown link types), each naming its frame.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// For the security suite: the exposure table and the findings by
+    /// severity, each with its fix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security: Option<security::SecuritySection>,
 }
 
 /// The section a clause belongs to: `RFC 8011 §4.1.1` → `RFC 8011 §4.1`.
@@ -167,6 +174,7 @@ impl Report {
             cases,
             normalisation: Vec::new(),
             notes: Vec::new(),
+            security: None,
         }
     }
 
@@ -401,5 +409,18 @@ mod tests {
         assert_eq!(back.summary.all, r.summary.all);
         assert_eq!(back.cases.len(), r.cases.len());
         assert_eq!(back.cases[0].findings, r.cases[0].findings);
+    }
+
+    #[test]
+    fn security_section_is_optional() {
+        let mut r = fixture::report(false);
+        assert!(!r.to_json().contains("\"security\""));
+        assert!(Report::from_json(&r.to_json())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .security
+            .is_none());
+        r.security = Some(security::fixture::section());
+        let back = Report::from_json(&r.to_json()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back.security, r.security);
     }
 }

@@ -1,6 +1,7 @@
 //! The reviewable view of a report: verdicts and findings with everything that
 //! differs from run to run (ports, job ids, times, uptime, byte dumps) redacted,
-//! so an insta snapshot changes only when grading changes.
+//! so an insta snapshot changes only when grading changes. A security run's
+//! view adds its section (exposure rows without their ports, findings).
 
 use regex::Regex;
 use serde_json::{json, Value};
@@ -84,14 +85,40 @@ impl Report {
                 })
             })
             .collect();
-        json!({
+        let mut view = json!({
             "schema": self.schema,
             "target": redact(&self.target),
             "target_description": self.target_description,
             "strict": self.strict,
             "summary": self.summary,
             "cases": cases,
-        })
+        });
+        if let (Some(sec), Some(obj)) = (&self.security, view.as_object_mut()) {
+            // Ports of a test printer are picked by the OS: the rows say
+            // which service answered, not where.
+            obj.insert(
+                "security".into(),
+                json!({
+                    "policy": sec.policy,
+                    "exposure": sec.exposure.iter().map(|r| json!({
+                        "service": r.service,
+                        "transport": r.transport,
+                        "state": r.state,
+                        "risk": r.risk,
+                        "evidence": redact(&r.evidence),
+                    })).collect::<Vec<_>>(),
+                    "findings": sec.findings.iter().map(|f| json!({
+                        "case": f.case,
+                        "severity": f.severity.as_str(),
+                        "outcome": f.outcome.as_str(),
+                        "evidence": redact(&f.evidence),
+                        "fix": f.fix,
+                        "cve": f.cve,
+                    })).collect::<Vec<_>>(),
+                }),
+            );
+        }
+        view
     }
 }
 
