@@ -368,7 +368,9 @@ async fn locked_down_honours_an_rfc2817_upgrade() {
 
 #[tokio::test]
 async fn garbage_handshake_leaves_the_printer_serving() {
-    let srv = start_preset(Preset::LockedDown, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let srv = start_preset(Preset::LockedDown, Some(&log)).await;
     let addr = srv.ipp_addr;
     for junk in [
         &b"\x16\x03\x01\x00\x05hello"[..],
@@ -390,6 +392,99 @@ async fn garbage_handshake_leaves_the_printer_serving() {
     )
     .await;
     assert_eq!(r.ipp().code, Status::Ok.raw());
+    // A Digest answer to a nonce the printer never gave: challenged again.
+    let forged = Credentials::Digest(auth::DigestResponse {
+        username: ADMIN.0.into(),
+        realm: "paperjam".into(),
+        nonce: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into(),
+        uri: "/ipp/print".into(),
+        response: "0".repeat(32),
+        algorithm: DigestAlgorithm::Md5,
+        qop: None,
+        nc: None,
+        cnonce: None,
+        opaque: None,
+    })
+    .to_header_value();
+    let r = post_auth(
+        &mut s,
+        &addr.to_string(),
+        &op(Operation::PausePrinter, addr, "x"),
+        Some(&forged),
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    drop(s);
+    srv.shutdown(std::time::Duration::from_secs(2)).await;
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.lines()
+            .filter(|l| l.contains("handshake-failed"))
+            .count()
+            >= 2,
+        "{text}"
+    );
+    assert!(text.contains("never gave"), "{text}");
+}
+
+#[tokio::test]
+async fn access_lists_refuse_other_networks() {
+    let mut profile = Profile::default_profile().unwrap();
+    let only = vec!["10.0.0.0/8".to_string()];
+    profile.security.access.ipp = paperjam_sim::security::acl::Acl::parse(&only).unwrap();
+    profile.security.access.lpd = paperjam_sim::security::acl::Acl::parse(&only).unwrap();
+    profile.security.access.snmp = paperjam_sim::security::acl::Acl::parse(&only).unwrap();
+    let mut cfg = paperjam_sim::net::ServerConfig::new(Arc::new(profile));
+    cfg.ipp_port = 0;
+    cfg.lpd_port = Some(0);
+    cfg.snmp_port = Some(0);
+    cfg.tls = paperjam_sim::net::TlsSource::Off;
+    let srv = server::start(cfg).await.unwrap();
+    // IPP: 403.
+    let mut t = TcpStream::connect(srv.ipp_addr).await.unwrap();
+    let r = post_auth(
+        &mut t,
+        &srv.ipp_addr.to_string(),
+        &op(Operation::GetPrinterAttributes, srv.ipp_addr, "x"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    // LPD: closed without a word.
+    let mut l = TcpStream::connect(srv.lpd_addr.unwrap()).await.unwrap();
+    let _ = l.write_all(b"\x04lp\n").await;
+    let mut got = Vec::new();
+    within(10, l.read_to_end(&mut got)).await.ok();
+    assert!(got.is_empty(), "{got:?}");
+    // SNMP: dropped.
+    let sock = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let get = paperjam_sim::snmp::Message {
+        version: paperjam_sim::snmp::Version::V2c,
+        community: b"public".to_vec(),
+        pdu: paperjam_sim::snmp::Pdu {
+            kind: paperjam_sim::snmp::PduKind::Get,
+            request_id: 1,
+            error_status: 0,
+            error_index: 0,
+            varbinds: vec![paperjam_sim::snmp::VarBind {
+                oid: "1.3.6.1.2.1.1.1.0".parse().unwrap(),
+                value: paperjam_sim::snmp::VarValue::Value(paperjam_sim::snmp::Value::Null),
+            }],
+        },
+    };
+    sock.send_to(
+        &paperjam_sim::snmp::message::encode(&get).unwrap(),
+        srv.snmp_addr.unwrap(),
+    )
+    .await
+    .unwrap();
+    let mut buf = [0u8; 512];
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(500), sock.recv(&mut buf))
+            .await
+            .is_err(),
+        "an SNMP answer to a refused address"
+    );
 }
 
 #[tokio::test]

@@ -1379,9 +1379,24 @@ async fn accept_tls<S>(
             }
             serve_http_conn(TokioIo::new(s), peer, local, true, shared, shutdown).await
         }
-        Ok(Err(e)) => tracing::debug!(%peer, "TLS handshake failed: {e}"),
-        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, "TLS handshake failed: {e}");
+            audit_handshake(&shared, peer, format!("TLS handshake failed: {e}"));
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "TLS handshake timed out");
+            audit_handshake(&shared, peer, "TLS handshake timed out".into());
+        }
     }
+}
+
+/// A TLS handshake that did not complete, in the audit log.
+fn audit_handshake(shared: &Shared, peer: SocketAddr, detail: String) {
+    let mut e = crate::security::audit::AuditEvent::new("ipps", peer, "refused");
+    e.tls = true;
+    e.outcome = "handshake-failed".into();
+    e.detail = detail;
+    shared.audit(&e);
 }
 
 /// After `101 Switching Protocols` (RFC 2817): the same connection goes on in TLS.
