@@ -145,6 +145,17 @@ pub struct TestArgs {
     /// slow-loris probe (default 8).
     #[arg(long, value_name = "N")]
     flood_connections: Option<u32>,
+    /// Security suite: a user the runner may sign in as (HTTP Basic or
+    /// Digest, as the printer asks) to set up a case, such as the job that
+    /// another user then tries to cancel; the graded requests never carry it.
+    /// `PAPERJAM_CREDENTIALS` works too, and keeps it out of the shell history.
+    #[arg(
+        long,
+        value_name = "USER:PASSWORD",
+        env = "PAPERJAM_CREDENTIALS",
+        hide_env_values = true
+    )]
+    credentials: Option<String>,
     /// List the cases (id, level, clause, title) and exit.
     #[arg(long)]
     list: bool,
@@ -553,6 +564,7 @@ fn ignored_flags(args: &TestArgs, suite: Suite) -> Vec<(bool, &'static str)> {
         (args.flood_requests.is_some(), "--flood-requests"),
         (args.flood_seconds.is_some(), "--flood-seconds"),
         (args.flood_connections.is_some(), "--flood-connections"),
+        (args.credentials.is_some(), "--credentials"),
     ];
     if suite == Suite::Security {
         return vec![
@@ -610,6 +622,13 @@ fn security_setup(args: &TestArgs, t: &TargetUri) -> Result<(PortPlan, SecurityO
     }
     if let Some(c) = &args.community {
         o.communities.push(c.clone());
+    }
+    if let Some(c) = &args.credentials {
+        let (user, password) = c
+            .split_once(':')
+            .filter(|(u, _)| !u.is_empty())
+            .ok_or_else(|| Fatal("--credentials takes USER:PASSWORD".into()))?;
+        o.credentials = Some((user.to_string(), password.to_string()));
     }
     o.flood = Limits {
         requests: args.flood_requests.unwrap_or(o.flood.requests).max(1),

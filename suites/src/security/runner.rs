@@ -116,6 +116,10 @@ pub struct SecurityOptions {
     pub communities: Vec<String>,
     /// Bounds of the flood and slow-loris probes.
     pub flood: Limits,
+    /// A user the runner may sign in as (name, password) for the setup a
+    /// case needs on a printer that asks for credentials: the job another
+    /// user then tries to cancel. The graded requests never carry them.
+    pub credentials: Option<(String, String)>,
 }
 
 impl SecurityOptions {
@@ -129,6 +133,7 @@ impl SecurityOptions {
             timeout: Duration::from_secs(30),
             probe_timeout: Duration::from_secs(3),
             communities: Vec::new(),
+            credentials: None,
             flood: Limits {
                 requests: 200,
                 duration: Duration::from_secs(10),
@@ -736,22 +741,53 @@ impl<'a> Run<'a> {
         v
     }
 
+    /// An `Authorization` value answering `www` (a `WWW-Authenticate`
+    /// value) as the run's credentials, for a POST to `uri`.
+    fn authorization(&self, www: &str, uri: &TargetUri) -> Option<String> {
+        let (user, password) = self.opts.credentials.as_ref()?;
+        let challenges = parse_challenges(www).ok()?;
+        let digest = challenges.iter().find(|c| c.scheme == Scheme::Digest);
+        Some(match digest {
+            Some(c) => {
+                DigestResponse::answer(c, user, password, "POST", &uri.path, "7061706572", 1)
+                    .to_header_value()
+            }
+            None => Credentials::basic(user.clone(), password.clone()).to_header_value(),
+        })
+    }
+
     async fn cancel_other_users_job(
         &mut self,
         level: crate::spec::Level,
         ev: &mut Vec<Exchange>,
     ) -> Verdict {
-        let (a, m, uri) = self
-            .send_upgrading(ev, Operation::CreateJob, OWNER, |_| {
-                (
-                    vec![Attribute::new(
-                        "job-name",
-                        Value::Name("paperjam security probe (no document)".into()),
-                    )],
-                    vec![],
-                )
-            })
+        let create = |_: &TargetUri| {
+            (
+                vec![Attribute::new(
+                    "job-name",
+                    Value::Name("paperjam security probe (no document)".into()),
+                )],
+                vec![],
+            )
+        };
+        let (mut a, mut m, uri) = self
+            .send_upgrading(ev, Operation::CreateJob, OWNER, create)
             .await;
+        // A printer that wants credentials to create the job: sign in, when
+        // the run has credentials (the job's owner is then that user).
+        let mut owner_auth = None;
+        if let IppAnswer::Http {
+            status: 401,
+            www_authenticate: Some(www),
+            ..
+        } = &a
+        {
+            if let Some(h) = self.authorization(www, &uri) {
+                let req = self.request(&uri, Operation::CreateJob, OWNER, create(&uri));
+                (a, m) = self.send(ev, &uri, &req, Some(h.clone())).await;
+                owner_auth = Some(h);
+            }
+        }
         let job_id = m.as_ref().and_then(|m| {
             m.attr(DelimiterTag::JobAttributes, "job-id")
                 .and_then(|a| a.first())
@@ -768,14 +804,29 @@ impl<'a> Run<'a> {
         let job = |id: i32| (vec![Attribute::new("job-id", Value::Integer(id))], vec![]);
         let m = self.request(&uri, Operation::CancelJob, OTHER, job(job_id));
         let (a, _) = self.send(ev, &uri, &m, None).await;
+        let owner = match (&owner_auth, &self.opts.credentials) {
+            (Some(_), Some((user, _))) => user.clone(),
+            _ => OWNER.to_string(),
+        };
         let mut v = checks::grade_refused(
             level,
-            &format!("Cancel-Job of {OWNER}'s job by {OTHER}"),
+            &format!("Cancel-Job of {owner}'s job by {OTHER}"),
             &a,
         );
         if !matches!(checks::reception(&a), checks::Reception::Accepted(_)) {
             let m = self.request(&uri, Operation::CancelJob, OWNER, job(job_id));
-            let (clean, _) = self.send(ev, &uri, &m, None).await;
+            let (mut clean, _) = self.send(ev, &uri, &m, owner_auth.clone()).await;
+            if let IppAnswer::Http {
+                status: 401,
+                www_authenticate: Some(www),
+                ..
+            } = &clean
+            {
+                // A Digest nonce may be single-use: answer the new challenge.
+                if let Some(h) = self.authorization(www, &uri) {
+                    (clean, _) = self.send(ev, &uri, &m, Some(h)).await;
+                }
+            }
             if !matches!(checks::reception(&clean), checks::Reception::Accepted(_)) {
                 v.reason.push_str(&format!(
                     "; job {job_id} could not be canceled by its owner ({}): cancel it by hand",

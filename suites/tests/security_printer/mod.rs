@@ -63,9 +63,13 @@ pub fn plan(srv: &RunningServer) -> PortPlan {
     p
 }
 
-/// The options of a run against a virtual printer.
+/// The options of a run against a virtual printer: changes and disruptive
+/// probes allowed, the flood small, and the locked-down printer's ordinary
+/// user as the run's credentials (for the job another user tries to cancel).
 pub fn options() -> SecurityOptions {
     let mut o = SecurityOptions::new(Policy::default());
+    let (user, password) = paperjam_sim::security::preset::USER;
+    o.credentials = Some((user.to_string(), password.to_string()));
     o.allow_changes = true;
     o.allow_disruptive = true;
     o.timeout = Duration::from_secs(10);
