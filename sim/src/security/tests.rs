@@ -221,3 +221,21 @@ fn classes() {
     );
     assert_eq!(OpClass::of(Operation::GetJobs), OpClass::Query);
 }
+
+#[test]
+fn the_default_profiles_commented_example_loads() {
+    let text = crate::profile::DEFAULT_PROFILE_TOML;
+    let start = text.find("# [security]").unwrap();
+    let example: String = text[start..]
+        .lines()
+        .map(|l| l.strip_prefix("# ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let whole = format!("{}{example}\n", &text[..start]);
+    let p = crate::profile::Profile::from_toml_str(&whole, "example").unwrap();
+    assert_eq!(p.security.printer_admin, Access::Admin);
+    assert_eq!(p.security.tls.mode, TlsMode::Required);
+    assert!(p.security.loaded_users.contains("alice"));
+    assert!(!p.security.access.ipp.allows("192.0.2.1".parse().unwrap()));
+    assert!(p.security.access.ipp.allows("127.0.0.1".parse().unwrap()));
+}
