@@ -5,8 +5,9 @@
 #     dbus (a private system bus for ippeveprinter), wrk, python3, snmp and
 #     snmpd (net-snmp managers, and snmpd as a target), iproute2 (network
 #     namespaces where the virtual printer owns UDP 161), avahi-daemon and
-#     avahi-utils (an mDNS/DNS-SD peer: avahi-browse, avahi-publish) and
-#     python3-zeroconf (a second, independent DNS-SD client);
+#     avahi-utils (an mDNS/DNS-SD peer: avahi-browse, avahi-publish),
+#     python3-zeroconf (a second, independent DNS-SD client) and openssl
+#     (s_client: the TLS versions and certificates the printers offer);
 #   - the CUPS backends (ipp, lpd, socket, snmp) WITHOUT installing cupsd:
 #     `apt-get download cups cups-daemon` + `dpkg -x` into
 #     ${PAPERJAM_PEERS_DIR:-$REPO/target/peers}/cups-root.
@@ -17,7 +18,7 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PEERS_DIR="${PAPERJAM_PEERS_DIR:-$REPO/target/peers}"
 CUPS_ROOT="$PEERS_DIR/cups-root"
-PACKAGES=(cups-ipp-utils ghostscript dbus wrk python3 lprng socat snmp snmpd iproute2 avahi-daemon avahi-utils python3-zeroconf)
+PACKAGES=(cups-ipp-utils ghostscript dbus wrk python3 lprng socat snmp snmpd iproute2 avahi-daemon avahi-utils python3-zeroconf openssl)
 export DEBIAN_FRONTEND=noninteractive
 
 SUDO=()

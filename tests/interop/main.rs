@@ -38,6 +38,7 @@ mod raw_backend_matrix;
 mod record;
 mod replay;
 mod samples;
+mod security;
 mod snmp;
 
 use crate::backend::{files_under, run_ipp_backend, sha256_file, wait_job_completed};

@@ -73,6 +73,11 @@ fn server_config(
         .with_single_cert(certs, key)
         .map_err(|e| TlsError::Config(e.to_string()))?;
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // No TLS 1.3 session tickets, as cupsd and ippeveprinter send none:
+    // libcups (2.4, GnuTLS) reads the two tickets rustls sends after the
+    // handshake as the start of an answer, and then gives up ("Unable to
+    // read response") or reconnects without end.
+    cfg.send_tls13_tickets = 0;
     Ok(Arc::new(cfg))
 }
 

@@ -129,8 +129,9 @@ fn parse_hello(body: &[u8]) -> Option<HelloKind> {
     })
 }
 
-/// Cipher suites a TLS 1.0 printer picks from, in its order of preference.
-const LEGACY_CIPHERS: [u16; 6] = [
+/// Cipher suites a TLS 1.0 printer with an RSA key picks from, in its
+/// order of preference.
+const LEGACY_RSA_CIPHERS: [u16; 6] = [
     0xc013, // ECDHE-RSA-AES128-SHA
     0xc014, // ECDHE-RSA-AES256-SHA
     0x002f, // AES128-SHA
@@ -138,6 +139,15 @@ const LEGACY_CIPHERS: [u16; 6] = [
     0x000a, // DES-CBC3-SHA
     0x0005, // RC4-SHA
 ];
+
+/// The same for an ECDSA key (what the self-signed certificates here have).
+const LEGACY_ECDSA_CIPHERS: [u16; 2] = [
+    0xc009, // ECDHE-ECDSA-AES128-SHA
+    0xc00a, // ECDHE-ECDSA-AES256-SHA
+];
+
+/// id-ecPublicKey (1.2.840.10045.2.1), DER: the certificate's key is ECDSA.
+const EC_PUBLIC_KEY_OID: [u8; 9] = [0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
 
 fn record(kind: u8, version: u16, body: &[u8]) -> Vec<u8> {
     let mut out = vec![kind];
@@ -158,11 +168,19 @@ fn handshake(kind: u8, body: &[u8]) -> Vec<u8> {
 /// version, a cipher both know, else AES128-SHA), Certificate (`cert_der`),
 /// ServerHelloDone, in one record each. `random` fills the server random.
 pub fn server_flight(hello: &LegacyHello, cert_der: &[u8], random: [u8; 32]) -> Vec<u8> {
-    let cipher = LEGACY_CIPHERS
+    let ecdsa = cert_der
+        .windows(EC_PUBLIC_KEY_OID.len())
+        .any(|w| w == EC_PUBLIC_KEY_OID);
+    let (prefs, fallback): (&[u16], u16) = if ecdsa {
+        (&LEGACY_ECDSA_CIPHERS, 0xc009)
+    } else {
+        (&LEGACY_RSA_CIPHERS, 0x002f)
+    };
+    let cipher = prefs
         .iter()
         .copied()
         .find(|c| hello.ciphers.contains(c))
-        .unwrap_or(0x002f);
+        .unwrap_or(fallback);
     let mut sh = Vec::new();
     sh.extend_from_slice(&hello.version.to_be_bytes());
     sh.extend_from_slice(&random);
@@ -175,6 +193,9 @@ pub fn server_flight(hello: &LegacyHello, cert_der: &[u8], random: [u8; 32]) -> 
     sh.extend_from_slice(sid);
     sh.extend_from_slice(&cipher.to_be_bytes());
     sh.push(0); // no compression
+                // renegotiation_info, empty (RFC 5746): OpenSSL 3 stops at a ServerHello
+                // without it unless told -legacy_server_connect.
+    sh.extend_from_slice(&[0x00, 0x05, 0xff, 0x01, 0x00, 0x01, 0x00]);
     let mut out = record(0x16, hello.version, &handshake(2, &sh));
     let n = cert_der.len();
     let mut certs = vec![(n >> 16) as u8, (n >> 8) as u8, n as u8];
@@ -248,7 +269,7 @@ mod tests {
     fn flight_is_three_records_of_the_version() {
         let l = LegacyHello {
             version: 0x0301,
-            ciphers: vec![0x0035],
+            ciphers: vec![0x0035, 0xc00a],
             session_id: vec![1, 2, 3],
         };
         let f = server_flight(&l, &[0xaa; 10], [9; 32]);
@@ -257,7 +278,20 @@ mod tests {
         assert_eq!(&f[9..11], &[0x03, 0x01]);
         // cipher after version, random, session id
         let at = 9 + 2 + 32 + 1 + 3;
-        assert_eq!(&f[at..at + 2], &[0x00, 0x35]);
+        assert_eq!(&f[at..at + 2], &[0x00, 0x35], "an RSA suite for an RSA key");
+        assert_eq!(
+            &f[at + 3..at + 10],
+            &[0, 5, 0xff, 0x01, 0, 1, 0],
+            "renegotiation_info"
+        );
+        let mut ec = vec![0x30; 4];
+        ec.extend_from_slice(&EC_PUBLIC_KEY_OID);
+        let f = server_flight(&l, &ec, [9; 32]);
+        assert_eq!(
+            &f[at..at + 2],
+            &[0xc0, 0x0a],
+            "an ECDSA suite for an ECDSA key"
+        );
     }
 
     proptest::proptest! {

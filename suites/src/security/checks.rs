@@ -223,6 +223,23 @@ fn tls_outcome(policy: TlsPolicy, level: Level) -> Outcome {
 pub fn grade_plain(policy: TlsPolicy, level: Level, what: &str, a: &IppAnswer) -> Verdict {
     let (clear, seen) = match reception(a) {
         Reception::Accepted(s) => (true, s),
+        Reception::Refused(s) if asks_basic(a) => {
+            // Refused for now, but the printer asks for a password in clear
+            // text: the next request carries it, and the document, unencrypted.
+            let outcome = tls_outcome(policy, level);
+            if outcome == Outcome::Pass {
+                return Verdict::pass(format!(
+                    "{what} over plain HTTP is challenged for Basic credentials ({s}); allowed by policy (tls = optional)"
+                ));
+            }
+            return Verdict::finding(
+                outcome,
+                format!("{what} over plain HTTP is challenged for Basic credentials ({s}): the password would travel in clear text"),
+                &format!("{what} over plain HTTP"),
+                "HTTP 426 Upgrade Required, 403 or a redirect to https, not a Basic challenge in clear text",
+                s,
+            );
+        }
         Reception::Refused(s) => {
             return Verdict::pass(format!("{what} over plain HTTP refused: {s}"))
         }
@@ -254,6 +271,24 @@ pub fn grade_plain(policy: TlsPolicy, level: Level, what: &str, a: &IppAnswer) -
         v.findings.clear();
     }
     v
+}
+
+/// Whether `a` is a 401 that offers HTTP Basic (RFC 7617).
+fn asks_basic(a: &IppAnswer) -> bool {
+    match a {
+        IppAnswer::Http {
+            status: 401,
+            www_authenticate: Some(w),
+            ..
+        } => paperjam_sim::security::auth::parse_challenges(w).map_or_else(
+            |_| w.trim_start().to_ascii_lowercase().starts_with("basic"),
+            |c| {
+                c.iter()
+                    .any(|c| c.scheme == paperjam_sim::security::auth::Scheme::Basic)
+            },
+        ),
+        _ => false,
+    }
 }
 
 /// `anonymous-print`: a Validate-Job without credentials, graded by the

@@ -162,6 +162,13 @@ pub async fn run_security_with(
 ) -> (Vec<CaseResult>, SecuritySection) {
     let mut run = Run::new(target, opts);
     run.exposure = exposure::scan(target.host, &target.ports, opts.probe_timeout).await;
+    let (state, evidence) = exposure::probe_tcp(target.ipp_addr(), opts.probe_timeout).await;
+    if state != PortState::Open {
+        run.ipp_closed = Some(format!(
+            "the IPP port {} takes no connection ({evidence})",
+            target.ipp_addr()
+        ));
+    }
     // Disruptive cases last: if one takes the printer down, the others have
     // already been graded.
     let mut order: Vec<usize> = (0..cases.len()).collect();
@@ -252,6 +259,8 @@ struct Run<'a> {
     exposure: Vec<PortRow>,
     tls: Option<(Vec<TlsEndpoint>, Vec<Exchange>)>,
     snmp: Option<SnmpRun>,
+    /// Why the IPP port takes no connection, when it does not.
+    ipp_closed: Option<String>,
 }
 
 /// The SNMP survey and its evidence.
@@ -306,6 +315,7 @@ impl<'a> Run<'a> {
             exposure: Vec::new(),
             tls: None,
             snmp: None,
+            ipp_closed: None,
         }
     }
 
@@ -321,6 +331,9 @@ impl<'a> Run<'a> {
             ),
             Some(p) if p.disruptive() && !self.opts.allow_disruptive => {
                 Verdict::skip("disruptive: run with --allow-disruptive")
+            }
+            Some(p) if p.needs_ipp() && self.ipp_closed.is_some() => {
+                Verdict::skip(self.ipp_closed.clone().unwrap_or_default())
             }
             Some(p) => self.probe(p, c, &mut ev).await,
         };
@@ -674,7 +687,12 @@ impl<'a> Run<'a> {
         });
         let mut v = checks::grade_plain(self.opts.policy.tls, level, "Validate-Job", &a);
         match up.status {
-            Some(101) => v.reason.push_str("; RFC 2817 Upgrade: TLS is honoured"),
+            Some(101) if matches!(up.then_tls, Some(Ok(_))) => {
+                v.reason.push_str("; RFC 2817 Upgrade: TLS is honoured")
+            }
+            Some(101) => v
+                .reason
+                .push_str("; RFC 2817 Upgrade: TLS answered 101, but no TLS handshake followed"),
             Some(s) => v
                 .reason
                 .push_str(&format!("; RFC 2817 Upgrade: TLS answered HTTP {s}")),

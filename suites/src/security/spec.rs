@@ -226,6 +226,24 @@ impl Probe {
         )
     }
 
+    /// Whether it talks IPP on the target's IPP port (it is skipped when
+    /// that port takes no connection: a host graded for its SNMP alone).
+    pub fn needs_ipp(self) -> bool {
+        matches!(
+            self,
+            Probe::IppsOffered
+                | Probe::PlainPrint
+                | Probe::PlainAdmin
+                | Probe::PausePrinter
+                | Probe::ResumePrinter
+                | Probe::PurgeJobs
+                | Probe::SetPrinterAttributes
+                | Probe::CancelOtherUsersJob
+                | Probe::AnonymousPrint
+                | Probe::BadCredentialsRefused
+        ) || self.disruptive()
+    }
+
     /// Whether it may disturb the printer (malformed input, load): it runs
     /// only with `--allow-disruptive`.
     pub fn disruptive(self) -> bool {

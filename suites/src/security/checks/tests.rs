@@ -105,6 +105,40 @@ fn admin_operations_without_credentials() {
     );
 }
 
+/// A Basic challenge in clear text is a password about to be sent in clear
+/// text; a Digest one is not.
+#[test]
+fn plain_http_basic_challenge() {
+    let challenge = |w: &str| IppAnswer::Http {
+        status: 401,
+        location: None,
+        www_authenticate: Some(w.into()),
+        upgrade: None,
+    };
+    let v = grade_plain(
+        TlsPolicy::Required,
+        MUST,
+        "Set-Printer-Attributes",
+        &challenge("Basic realm=\"p\", charset=\"UTF-8\""),
+    );
+    assert_eq!(v.outcome, Outcome::Fail);
+    assert!(v.reason.contains("clear text"), "{}", v.reason);
+    let v = grade_plain(
+        TlsPolicy::Required,
+        MUST,
+        "Set-Printer-Attributes",
+        &challenge("Digest realm=\"p\", qop=\"auth\", nonce=\"abc\""),
+    );
+    assert_eq!(v.outcome, Outcome::Pass);
+    let v = grade_plain(
+        TlsPolicy::Optional,
+        MUST,
+        "Set-Printer-Attributes",
+        &challenge("Basic realm=\"p\""),
+    );
+    assert_eq!(v.outcome, Outcome::Pass);
+}
+
 /// plain-print and plain-admin under each tls policy.
 #[test]
 fn plain_http() {
