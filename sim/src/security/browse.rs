@@ -18,20 +18,22 @@
 
 use std::net::IpAddr;
 
-/// One browse packet.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One CUPS browse packet, as cupsd sends and cups-browsed reads it:
+/// `type state uri "location" "info" "make-and-model"` and optional
+/// `name=value` options, `type` and `state` in hex.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BrowsePacket {
-    /// Printer type bits (`CUPS_PRINTER_*`).
+    /// The CUPS printer-type bits (0x2 remote, 0x1 class, …).
     pub kind: u32,
-    /// Printer state (3 idle, 4 processing, 5 stopped).
+    /// The IPP printer-state (3 idle, 4 processing, 5 stopped).
     pub state: u32,
-    /// The printer's URI.
+    /// The printer's URI (no whitespace).
     pub uri: String,
-    /// `printer-location`.
+    /// printer-location.
     pub location: String,
-    /// `printer-info`.
+    /// printer-info.
     pub info: String,
-    /// `printer-make-and-model`.
+    /// printer-make-and-model.
     pub make_and_model: String,
 }
 
@@ -41,66 +43,98 @@ pub enum BrowseError {
     /// Not UTF-8 text.
     #[error("the packet is not text")]
     NotText,
-    /// A field is missing or malformed.
-    #[error("the packet's {field} is missing or malformed")]
-    Field {
-        /// Which.
-        field: &'static str,
-    },
+    /// The type, state or URI is missing or malformed.
+    #[error("the packet has no hex type, hex state and URI")]
+    Fields,
 }
 
 impl BrowsePacket {
-    /// The packet as sent.
-    pub fn to_line(&self) -> String {
+    /// Parse one datagram ([`parse_browse_packet`] on its text).
+    pub fn parse(data: &[u8]) -> Result<BrowsePacket, BrowseError> {
+        let text = std::str::from_utf8(data).map_err(|_| BrowseError::NotText)?;
+        parse_browse_packet(text).ok_or(BrowseError::Fields)
+    }
+
+    /// The packet's text, one line ending in `\n`. Quotes and line breaks are
+    /// dropped from the quoted fields (the format has no escapes; cups-browsed
+    /// itself strips quotes before sending) and whitespace from the URI.
+    pub fn to_packet(&self) -> String {
+        let clean = |s: &str| -> String {
+            s.chars()
+                .filter(|c| !matches!(c, '"' | '\n' | '\r' | '\0'))
+                .collect()
+        };
+        let uri: String = self.uri.chars().filter(|c| !c.is_whitespace()).collect();
         format!(
             "{:x} {:x} {} \"{}\" \"{}\" \"{}\"\n",
             self.kind,
             self.state,
-            self.uri,
-            self.location.replace('"', "'"),
-            self.info.replace('"', "'"),
-            self.make_and_model.replace('"', "'")
+            uri,
+            clean(&self.location),
+            clean(&self.info),
+            clean(&self.make_and_model)
         )
     }
+}
 
-    /// Parse one packet.
-    pub fn parse(data: &[u8]) -> Result<BrowsePacket, BrowseError> {
-        let text = std::str::from_utf8(data).map_err(|_| BrowseError::NotText)?;
-        let text = text.trim_end_matches(['\n', '\r', '\0']);
-        let mut rest = text.trim_start();
-        let mut word = |field: &'static str| -> Result<&str, BrowseError> {
-            let s = rest.trim_start();
-            let end = s.find(char::is_whitespace).unwrap_or(s.len());
-            if end == 0 {
-                return Err(BrowseError::Field { field });
-            }
-            rest = &s[end..];
-            Ok(&s[..end])
-        };
-        let kind = u32::from_str_radix(word("type")?, 16)
-            .map_err(|_| BrowseError::Field { field: "type" })?;
-        let state = u32::from_str_radix(word("state")?, 16)
-            .map_err(|_| BrowseError::Field { field: "state" })?;
-        let uri = word("uri")?.to_string();
-        if !uri.contains("://") {
-            return Err(BrowseError::Field { field: "uri" });
-        }
-        let mut quoted = |field: &'static str| -> Result<String, BrowseError> {
-            let s = rest.trim_start();
-            let s = s.strip_prefix('"').ok_or(BrowseError::Field { field })?;
-            let end = s.find('"').ok_or(BrowseError::Field { field })?;
-            rest = &s[end + 1..];
-            Ok(s[..end].to_string())
-        };
-        Ok(BrowsePacket {
-            kind,
-            state,
-            uri,
-            location: quoted("location")?,
-            info: quoted("info")?,
-            make_and_model: quoted("make-and-model")?,
-        })
+/// Read a browse packet as cups-browsed does: hex type, hex state and the
+/// URI are required (`sscanf("%x%x%1023s")`, without the length limit); the
+/// quoted location, info and make-and-model that follow are each optional
+/// (empty when missing; an unterminated one runs to the end of the line);
+/// anything after them (`lease-duration=…` options) is ignored. Only the
+/// first line is read. `None` when the first three fields are not there.
+pub fn parse_browse_packet(text: &str) -> Option<BrowsePacket> {
+    let line = text.split('\n').next().unwrap_or_default();
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let (kind, rest) = hex_field(line)?;
+    let (state, rest) = hex_field(rest)?;
+    let rest = rest.trim_start();
+    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    let (uri, mut rest) = rest.split_at(end);
+    if uri.is_empty() {
+        return None;
     }
+    let mut quoted = [String::new(), String::new(), String::new()];
+    for field in &mut quoted {
+        let Some(after) = rest.trim_start().strip_prefix('"') else {
+            break;
+        };
+        match after.split_once('"') {
+            Some((value, more)) => {
+                *field = value.to_string();
+                rest = more;
+            }
+            None => {
+                *field = after.to_string();
+                rest = "";
+            }
+        }
+    }
+    let [location, info, make_and_model] = quoted;
+    Some(BrowsePacket {
+        kind,
+        state,
+        uri: uri.to_string(),
+        location,
+        info,
+        make_and_model,
+    })
+}
+
+/// A hex number after optional whitespace (and an optional `0x`), and the
+/// rest of the text.
+fn hex_field(s: &str) -> Option<(u32, &str)> {
+    let s = s.trim_start();
+    let s = s
+        .strip_prefix("0x")
+        .or_else(|| s.strip_prefix("0X"))
+        .unwrap_or(s);
+    let end = s.find(|c: char| !c.is_ascii_hexdigit()).unwrap_or(s.len());
+    let (digits, rest) = s.split_at(end);
+    if digits.is_empty() {
+        return None;
+    }
+    Some((u32::from_str_radix(digits, 16).ok()?, rest))
 }
 
 /// Where a packet's URI points, when the listener may call it: its host
@@ -162,9 +196,10 @@ mod tests {
         assert_eq!(p.kind, 3);
         assert_eq!(p.uri, "ipp://10.0.0.5:631/printers/evil");
         assert_eq!(p.make_and_model, "HP LaserJet");
-        assert_eq!(BrowsePacket::parse(p.to_line().as_bytes()).unwrap(), p);
+        assert_eq!(BrowsePacket::parse(p.to_packet().as_bytes()).unwrap(), p);
         assert!(BrowsePacket::parse(b"zz 3 ipp://x/ \"\" \"\" \"\"").is_err());
-        assert!(BrowsePacket::parse(b"3 3 ipp://x/ \"a\"").is_err());
+        assert!(BrowsePacket::parse(b"3 3").is_err());
+        assert!(BrowsePacket::parse(&[0xff, 0xfe]).is_err());
     }
 
     #[test]
@@ -186,7 +221,7 @@ mod tests {
                       loc in "[a-zA-Z0-9 ]{0,20}", info in "[a-zA-Z0-9 ]{0,20}") {
             let p = BrowsePacket { kind, state, uri: format!("ipp://10.0.0.{host}/printers/p"),
                 location: loc, info, make_and_model: "M".into() };
-            proptest::prop_assert_eq!(BrowsePacket::parse(p.to_line().as_bytes()).unwrap(), p);
+            proptest::prop_assert_eq!(BrowsePacket::parse(p.to_packet().as_bytes()).unwrap(), p);
         }
 
         #[test]

@@ -20,6 +20,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use paperjam_sim::security::browse::{parse_browse_packet, BrowsePacket};
 use paperjam_sim::snmp::message::{self, error_status};
 use paperjam_sim::snmp::{Message, Oid, Pdu, PduKind, VarBind, VarValue, Version};
 use serde::Serialize;
@@ -553,53 +554,11 @@ pub async fn probe_mdns(addr: SocketAddr, timeout: Duration) -> (PortState, Stri
     udp_exchange(addr, &request, timeout, read_mdns_answer).await
 }
 
-/// One CUPS browse packet, as cupsd sends and cups-browsed reads it:
-/// `type state uri "location" "info" "make-and-model"` and optional
-/// `name=value` options, `type` and `state` in hex.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BrowsePacket {
-    /// The CUPS printer-type bits (0x2 remote, 0x1 class, …).
-    pub kind: u32,
-    /// The IPP printer-state (3 idle, 4 processing, 5 stopped).
-    pub state: u32,
-    /// The printer's URI (no whitespace).
-    pub uri: String,
-    /// printer-location.
-    pub location: String,
-    /// printer-info.
-    pub info: String,
-    /// printer-make-and-model.
-    pub make_and_model: String,
-}
-
 /// printer-type of the probe's packet: CUPS_PRINTER_REMOTE (a printer, not a
 /// class, shared by another host). cups-browsed ignores the type.
 pub const BROWSE_TYPE: u32 = 0x2;
 /// printer-state of the probe's packet: idle.
 pub const BROWSE_STATE: u32 = 3;
-
-impl BrowsePacket {
-    /// The packet's text, one line ending in `\n`. Quotes and line breaks are
-    /// dropped from the quoted fields (the format has no escapes; cups-browsed
-    /// itself strips quotes before sending) and whitespace from the URI.
-    pub fn to_packet(&self) -> String {
-        let clean = |s: &str| -> String {
-            s.chars()
-                .filter(|c| !matches!(c, '"' | '\n' | '\r' | '\0'))
-                .collect()
-        };
-        let uri: String = self.uri.chars().filter(|c| !c.is_whitespace()).collect();
-        format!(
-            "{:x} {:x} {} \"{}\" \"{}\" \"{}\"\n",
-            self.kind,
-            self.state,
-            uri,
-            clean(&self.location),
-            clean(&self.info),
-            clean(&self.make_and_model)
-        )
-    }
-}
 
 /// The browse packet the probe sends for `uri`: type [`BROWSE_TYPE`], state
 /// [`BROWSE_STATE`], location `paperjam`, info `paperjam security probe`,
@@ -614,66 +573,6 @@ pub fn browse_packet(uri: &str) -> String {
         make_and_model: "paperjam probe".to_string(),
     }
     .to_packet()
-}
-
-/// Read a browse packet as cups-browsed does: hex type, hex state and the
-/// URI are required (`sscanf("%x%x%1023s")`, without the length limit); the
-/// quoted location, info and make-and-model that follow are each optional
-/// (empty when missing; an unterminated one runs to the end of the line);
-/// anything after them (`lease-duration=…` options) is ignored. Only the
-/// first line is read. `None` when the first three fields are not there.
-pub fn parse_browse_packet(text: &str) -> Option<BrowsePacket> {
-    let line = text.split('\n').next().unwrap_or_default();
-    let line = line.strip_suffix('\r').unwrap_or(line);
-    let (kind, rest) = hex_field(line)?;
-    let (state, rest) = hex_field(rest)?;
-    let rest = rest.trim_start();
-    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-    let (uri, mut rest) = rest.split_at(end);
-    if uri.is_empty() {
-        return None;
-    }
-    let mut quoted = [String::new(), String::new(), String::new()];
-    for field in &mut quoted {
-        let Some(after) = rest.trim_start().strip_prefix('"') else {
-            break;
-        };
-        match after.split_once('"') {
-            Some((value, more)) => {
-                *field = value.to_string();
-                rest = more;
-            }
-            None => {
-                *field = after.to_string();
-                rest = "";
-            }
-        }
-    }
-    let [location, info, make_and_model] = quoted;
-    Some(BrowsePacket {
-        kind,
-        state,
-        uri: uri.to_string(),
-        location,
-        info,
-        make_and_model,
-    })
-}
-
-/// A hex number after optional whitespace (and an optional `0x`), and the
-/// rest of the text.
-fn hex_field(s: &str) -> Option<(u32, &str)> {
-    let s = s.trim_start();
-    let s = s
-        .strip_prefix("0x")
-        .or_else(|| s.strip_prefix("0X"))
-        .unwrap_or(s);
-    let end = s.find(|c: char| !c.is_ascii_hexdigit()).unwrap_or(s.len());
-    let (digits, rest) = s.split_at(end);
-    if digits.is_empty() {
-        return None;
-    }
-    Some((u32::from_str_radix(digits, 16).ok()?, rest))
 }
 
 /// What the cups-browsed probe sent and saw.
