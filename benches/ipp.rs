@@ -29,6 +29,8 @@
 //! Everything stays on 127.0.0.1.
 
 mod common;
+
+use common::PrivateDbus;
 use common::{cpu_model, utc_now};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -550,61 +552,6 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.stop();
-    }
-}
-
-/// A private D-Bus "system" bus (ippeveprinter refuses to start without one).
-struct PrivateDbus {
-    address: String,
-    child: Child,
-}
-
-impl PrivateDbus {
-    fn start(program: &Path, dir: &Path) -> Result<PrivateDbus> {
-        let stock = fs::read_to_string("/usr/share/dbus-1/system.conf")
-            .map_err(|e| format!("cannot read /usr/share/dbus-1/system.conf: {e}"))?;
-        let socket = dir.join("system_bus_socket");
-        let config: String = stock
-            .lines()
-            .filter(|l| !l.contains("<user>") && !l.contains("<pidfile>"))
-            .map(|l| {
-                if l.trim_start().starts_with("<listen>") {
-                    format!("  <listen>unix:path={}</listen>\n", socket.display())
-                } else {
-                    format!("{l}\n")
-                }
-            })
-            .collect();
-        let conf = dir.join("system.conf");
-        fs::write(&conf, config).map_err(|e| format!("cannot write {}: {e}", conf.display()))?;
-        let mut child = Command::new(program)
-            .arg(format!("--config-file={}", conf.display()))
-            .arg("--nofork")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start dbus-daemon: {e}"))?;
-        let deadline = Instant::now() + STARTUP_TIMEOUT;
-        while !socket.exists() {
-            if !matches!(child.try_wait(), Ok(None)) || Instant::now() >= deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err("dbus-daemon did not create its socket".into());
-            }
-            thread::sleep(POLL_INTERVAL);
-        }
-        Ok(PrivateDbus {
-            address: format!("unix:path={}", socket.display()),
-            child,
-        })
-    }
-}
-
-impl Drop for PrivateDbus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

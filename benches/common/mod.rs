@@ -1,7 +1,10 @@
 //! Helpers every benchmark shares: where it ran and when, for the head of
 //! its table.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::fs;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// The CPU's model name, from `/proc/cpuinfo`.
 pub fn cpu_model() -> String {
@@ -34,4 +37,64 @@ pub fn utc_now() -> String {
     let mo = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(mo <= 2);
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{m:02} UTC")
+}
+
+#[allow(dead_code)] // the benches that start ippeveprinter use it
+/// A private D-Bus "system" bus (ippeveprinter refuses to start without one).
+pub struct PrivateDbus {
+    /// `DBUS_SYSTEM_BUS_ADDRESS` for the programs that use it.
+    pub address: String,
+    child: Child,
+}
+
+#[allow(dead_code)] // the benches that start ippeveprinter use it
+impl PrivateDbus {
+    /// Start `program` (dbus-daemon) on a copy of the stock system bus
+    /// configuration, its socket in `dir`; ready once the socket exists.
+    pub fn start(program: &Path, dir: &Path) -> Result<PrivateDbus, String> {
+        let stock = fs::read_to_string("/usr/share/dbus-1/system.conf")
+            .map_err(|e| format!("cannot read /usr/share/dbus-1/system.conf: {e}"))?;
+        let socket = dir.join("system_bus_socket");
+        let config: String = stock
+            .lines()
+            .filter(|l| !l.contains("<user>") && !l.contains("<pidfile>"))
+            .map(|l| {
+                if l.trim_start().starts_with("<listen>") {
+                    format!("  <listen>unix:path={}</listen>\n", socket.display())
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        let conf = dir.join("system.conf");
+        fs::write(&conf, config).map_err(|e| format!("cannot write {}: {e}", conf.display()))?;
+        let mut child = Command::new(program)
+            .arg(format!("--config-file={}", conf.display()))
+            .arg("--nofork")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start dbus-daemon: {e}"))?;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !socket.exists() {
+            if !matches!(child.try_wait(), Ok(None)) || Instant::now() >= deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("dbus-daemon did not create its socket".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(PrivateDbus {
+            address: format!("unix:path={}", socket.display()),
+            child,
+        })
+    }
+}
+
+impl Drop for PrivateDbus {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
