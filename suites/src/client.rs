@@ -167,7 +167,8 @@ impl HttpReply {
     }
 }
 
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+/// A byte stream, plain TCP or TLS over it.
+pub(crate) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// A connection to a target, plain or TLS.
@@ -225,7 +226,9 @@ impl rustls::client::danger::ServerCertVerifier for AcceptAny {
     }
 }
 
-fn tls_config() -> Result<Arc<rustls::ClientConfig>, std::io::Error> {
+/// A TLS client configuration that accepts any server certificate (see
+/// [`AcceptAny`]).
+pub(crate) fn tls_config() -> Result<Arc<rustls::ClientConfig>, std::io::Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let cfg = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()

@@ -89,6 +89,23 @@ async fn locked_down_has_no_finding() {
             c.reason
         );
     }
+    // Its IPP port refuses plain HTTP (426): the robustness probes go over
+    // TLS and reach the IPP parser, which answers some of them 400.
+    for c in r.cases.iter().filter(|c| c.id.contains("/robustness/")) {
+        let statuses: Vec<u16> = c.evidence.iter().map(|e| e.http_status).collect();
+        assert!(!statuses.contains(&426), "{}: {statuses:?}", c.id);
+        assert!(statuses.contains(&200), "{}: {statuses:?}", c.id);
+    }
+    let malformed = r
+        .cases
+        .iter()
+        .find(|c| c.id == "security/robustness/malformed-ipp")
+        .unwrap();
+    assert!(
+        malformed.evidence.iter().any(|e| e.http_status == 400),
+        "{:#?}",
+        malformed.evidence
+    );
     insta::with_settings!({ snapshot_path => "../../reports", prepend_module_to_snapshot => false }, {
         insta::assert_json_snapshot!("security-locked-down", view(&r));
     });

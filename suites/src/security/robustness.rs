@@ -5,10 +5,13 @@
 //! Every probe is bounded by limits passed in ([`Limits`], or a timeout) and
 //! never runs past them; every probe reports what it sent. The requests are
 //! built by sans-IO functions ([`malformed_requests`], [`oversize_request`],
-//! [`get_printer_attributes`]); the IO side speaks plain HTTP/1.1 on a tokio
-//! `TcpStream`, one request per connection (`Connection: close`), and reads
-//! only the response head's status (the body, by Content-Length or until the
-//! close, is read and dropped, at most [`BODY_CAP`] bytes).
+//! [`get_printer_attributes`]); the IO side speaks HTTP/1.1 to an
+//! [`Endpoint`] — plain TCP, or TLS for a printer that refuses plain text
+//! (a `426` or an `ipps://` URI), so the probes reach its IPP parser rather
+//! than its upgrade refusal — one request per connection (`Connection:
+//! close`), and reads only the response head's status (the body, by
+//! Content-Length or until the close, is read and dropped, at most
+//! [`BODY_CAP`] bytes).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -20,6 +23,8 @@ use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
+
+use crate::client::Io;
 
 /// The most bytes of a response head read.
 pub const HEAD_CAP: usize = 64 * 1024;
@@ -41,6 +46,76 @@ pub struct Limits {
     pub duration: Duration,
     /// The most connections open at once.
     pub connections: u32,
+}
+
+/// Where the probes connect, and whether they speak TLS there.
+#[derive(Clone)]
+pub struct Endpoint {
+    /// The printer's IPP address.
+    pub addr: SocketAddr,
+    tls: Option<(
+        Arc<rustls::ClientConfig>,
+        rustls::pki_types::ServerName<'static>,
+    )>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.addr, self.transport())
+    }
+}
+
+impl Endpoint {
+    /// Plain HTTP to `addr`.
+    pub fn plain(addr: SocketAddr) -> Endpoint {
+        Endpoint { addr, tls: None }
+    }
+
+    /// HTTP over TLS to `addr`, sending `host` as the server name (an IP
+    /// address sends none). Any certificate is accepted: these probes grade
+    /// robustness, the TLS cases grade certificates.
+    pub fn tls(addr: SocketAddr, host: &str) -> Result<Endpoint, String> {
+        let config = crate::client::tls_config().map_err(|e| format!("TLS setup: {e}"))?;
+        let name = rustls::pki_types::ServerName::try_from(host.to_string())
+            .map_err(|e| format!("TLS server name {host:?}: {e}"))?;
+        Ok(Endpoint {
+            addr,
+            tls: Some((config, name)),
+        })
+    }
+
+    /// Whether the probes speak TLS.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// `plain HTTP` or `TLS`: for evidence.
+    pub fn transport(&self) -> &'static str {
+        if self.is_tls() {
+            "TLS"
+        } else {
+            "plain HTTP"
+        }
+    }
+
+    /// A fresh connection (and its TLS handshake). Errors read `connect: …`
+    /// or `TLS handshake: …`.
+    async fn connect(&self) -> Result<Box<dyn Io>, String> {
+        let tcp = TcpStream::connect(self.addr)
+            .await
+            .map_err(|e| format!("connect: {}", io_error_name(&e)))?;
+        let _ = tcp.set_nodelay(true);
+        match &self.tls {
+            None => Ok(Box::new(tcp)),
+            Some((config, name)) => {
+                let s = tokio_rustls::TlsConnector::from(config.clone())
+                    .connect(name.clone(), tcp)
+                    .await
+                    .map_err(|e| format!("TLS handshake: {}", io_error_name(&e)))?;
+                Ok(Box::new(s))
+            }
+        }
+    }
 }
 
 /// IPP value and delimiter tags (RFC 8010 §3.5).
@@ -288,7 +363,7 @@ fn io_error_name(e: &std::io::Error) -> String {
 }
 
 /// Read one HTTP response's head and body (dropped); the status.
-async fn read_status(stream: &mut TcpStream) -> Result<u16, String> {
+async fn read_status(stream: &mut (impl tokio::io::AsyncRead + Unpin)) -> Result<u16, String> {
     let mut buf = Vec::new();
     let mut chunk = vec![0u8; 8192];
     let (status, head_len, content_length) = loop {
@@ -340,17 +415,17 @@ async fn read_status(stream: &mut TcpStream) -> Result<u16, String> {
 /// (it may answer 413 early), whatever it answered is still read.
 /// Also says whether the request went out whole.
 async fn exchange_detailed(
-    addr: SocketAddr,
+    to: &Endpoint,
     request: &[u8],
     timeout: Duration,
 ) -> (bool, Result<u16, String>) {
     let mut sent = false;
     let work = async {
-        let mut stream = TcpStream::connect(addr)
-            .await
-            .map_err(|e| format!("connect: {}", io_error_name(&e)))?;
-        let _ = stream.set_nodelay(true);
-        let written = stream.write_all(request).await;
+        let mut stream = to.connect().await?;
+        let written = match stream.write_all(request).await {
+            Ok(()) => stream.flush().await,
+            Err(e) => Err(e),
+        };
         sent = written.is_ok();
         match (written, read_status(&mut stream).await) {
             (_, Ok(status)) => Ok(status),
@@ -365,20 +440,20 @@ async fn exchange_detailed(
     (sent, result)
 }
 
-async fn exchange(addr: SocketAddr, request: &[u8], timeout: Duration) -> Result<u16, String> {
-    exchange_detailed(addr, request, timeout).await.1
+async fn exchange(to: &Endpoint, request: &[u8], timeout: Duration) -> Result<u16, String> {
+    exchange_detailed(to, request, timeout).await.1
 }
 
 /// Send each request on its own connection, one after the other, each
 /// bounded by `timeout`: the HTTP status of each, or what went wrong.
 pub async fn send_each(
-    addr: SocketAddr,
+    to: &Endpoint,
     requests: &[(&str, Vec<u8>)],
     timeout: Duration,
 ) -> Vec<(String, Result<u16, String>)> {
     let mut out = Vec::new();
     for (name, bytes) in requests {
-        out.push((name.to_string(), exchange(addr, bytes, timeout).await));
+        out.push((name.to_string(), exchange(to, bytes, timeout).await));
     }
     out
 }
@@ -386,18 +461,18 @@ pub async fn send_each(
 /// One request on a fresh connection, within `timeout`: the HTTP status.
 /// Run after a disruptive probe, it tells whether the printer survived.
 pub async fn still_answers(
-    addr: SocketAddr,
+    to: &Endpoint,
     request: Vec<u8>,
     timeout: Duration,
 ) -> Result<u16, String> {
-    exchange(addr, &request, timeout).await
+    exchange(to, &request, timeout).await
 }
 
 /// Send `request` up to `limits.requests` times, on fresh connections, at
 /// most `limits.connections` at once, stopping when `limits.duration` is
 /// over (requests still running then are cut off and counted as `cut off at
 /// the end`).
-pub async fn flood(addr: SocketAddr, request: Vec<u8>, limits: &Limits) -> Outcome {
+pub async fn flood(to: &Endpoint, request: Vec<u8>, limits: &Limits) -> Outcome {
     let start = tokio::time::Instant::now();
     let deadline = start + limits.duration;
     let request = Arc::new(request);
@@ -406,6 +481,7 @@ pub async fn flood(addr: SocketAddr, request: Vec<u8>, limits: &Limits) -> Outco
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..limits.connections.min(limits.requests) {
         let (request, tickets, outcome) = (request.clone(), tickets.clone(), outcome.clone());
+        let to = to.clone();
         let max = limits.requests;
         workers.spawn(async move {
             while tickets.fetch_add(1, Ordering::Relaxed) < max {
@@ -413,7 +489,7 @@ pub async fn flood(addr: SocketAddr, request: Vec<u8>, limits: &Limits) -> Outco
                 if now >= deadline {
                     return;
                 }
-                let (sent, result) = exchange_detailed(addr, &request, deadline - now).await;
+                let (sent, result) = exchange_detailed(&to, &request, deadline - now).await;
                 let mut o = outcome.lock().await;
                 if sent {
                     o.sent += 1;
@@ -460,14 +536,14 @@ fn loris_bytes(host: &str) -> Vec<u8> {
 /// `closed by the server` or `connection reset`; one still open at the end
 /// counts under `held open until the end` (the server let it hang: each such
 /// connection holds one of its slots).
-pub async fn slow_loris(addr: SocketAddr, host: &str, limits: &Limits) -> Outcome {
+pub async fn slow_loris(to: &Endpoint, host: &str, limits: &Limits) -> Outcome {
     let start = tokio::time::Instant::now();
     let deadline = start + limits.duration;
     let bytes = Arc::new(loris_bytes(host));
     let mut conns = tokio::task::JoinSet::new();
     for _ in 0..limits.connections {
-        let bytes = bytes.clone();
-        conns.spawn(async move { loris(addr, &bytes, deadline).await });
+        let (bytes, to) = (bytes.clone(), to.clone());
+        conns.spawn(async move { loris(&to, &bytes, deadline).await });
     }
     let mut o = Outcome::default();
     while let Some(done) = conns.join_next().await {
@@ -505,14 +581,13 @@ enum LorisEnd {
     NotOpened(String),
 }
 
-async fn loris(addr: SocketAddr, bytes: &[u8], deadline: tokio::time::Instant) -> LorisEnd {
-    let stream = match tokio::time::timeout_at(deadline, TcpStream::connect(addr)).await {
+async fn loris(to: &Endpoint, bytes: &[u8], deadline: tokio::time::Instant) -> LorisEnd {
+    let stream = match tokio::time::timeout_at(deadline, to.connect()).await {
         Err(_) => return LorisEnd::NotOpened("connect: timeout".into()),
-        Ok(Err(e)) => return LorisEnd::NotOpened(format!("connect: {}", io_error_name(&e))),
+        Ok(Err(e)) => return LorisEnd::NotOpened(e),
         Ok(Ok(s)) => s,
     };
-    let _ = stream.set_nodelay(true);
-    let (mut rd, mut wr) = stream.into_split();
+    let (mut rd, mut wr) = tokio::io::split(stream);
     let mut ticks = tokio::time::interval(SLOW_LORIS_INTERVAL);
     let mut next = 0usize;
     let mut got = Vec::new();
@@ -526,7 +601,11 @@ async fn loris(addr: SocketAddr, bytes: &[u8], deadline: tokio::time::Instant) -
                     continue;
                 };
                 next += 1;
-                if let Err(e) = wr.write_all(b).await {
+                let written = match wr.write_all(b).await {
+                    Ok(()) => wr.flush().await,
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = written {
                     return LorisEnd::Ended(io_error_name(&e));
                 }
             }
@@ -782,7 +861,7 @@ mod tests {
             "oversize",
             oversize_request("127.0.0.1", "/ipp/print", 100_000),
         ));
-        let results = send_each(addr, &reqs, T).await;
+        let results = send_each(&Endpoint::plain(addr), &reqs, T).await;
         assert_eq!(results.len(), reqs.len());
         let get = |name: &str| results.iter().find(|(n, _)| n == name).unwrap().1.clone();
         assert_eq!(get("truncated-header"), Ok(400));
@@ -794,14 +873,19 @@ mod tests {
         assert_eq!(get("oversize"), Ok(200));
 
         let control = get_printer_attributes("127.0.0.1", "/ipp/print");
-        assert_eq!(still_answers(addr, control.clone(), T).await, Ok(200));
+        assert_eq!(
+            still_answers(&Endpoint::plain(addr), control.clone(), T).await,
+            Ok(200)
+        );
 
         let closed = TcpListener::bind("127.0.0.1:0")
             .await
             .unwrap()
             .local_addr()
             .unwrap();
-        let e = still_answers(closed, control, T).await.unwrap_err();
+        let e = still_answers(&Endpoint::plain(closed), control, T)
+            .await
+            .unwrap_err();
         assert_eq!(e, "connect: connection refused");
     }
 
@@ -813,7 +897,7 @@ mod tests {
         })
         .await;
         let control = get_printer_attributes("127.0.0.1", "/ipp/print");
-        let r = still_answers(addr, control, Duration::from_millis(200)).await;
+        let r = still_answers(&Endpoint::plain(addr), control, Duration::from_millis(200)).await;
         assert_eq!(r, Err("timeout".to_string()));
     }
 
@@ -826,7 +910,7 @@ mod tests {
             connections: 4,
         };
         let o = flood(
-            addr,
+            &Endpoint::plain(addr),
             get_printer_attributes("127.0.0.1", "/ipp/print"),
             &limits,
         )
@@ -851,7 +935,7 @@ mod tests {
             connections: 3,
         };
         let o = flood(
-            addr,
+            &Endpoint::plain(addr),
             get_printer_attributes("127.0.0.1", "/ipp/print"),
             &limits,
         )
@@ -877,7 +961,7 @@ mod tests {
             duration: T,
             connections: 3,
         };
-        let o = slow_loris(addr, "127.0.0.1", &limits).await;
+        let o = slow_loris(&Endpoint::plain(addr), "127.0.0.1", &limits).await;
         assert_eq!(o.sent, 3);
         assert_eq!(o.answered, 3);
         assert_eq!(
@@ -900,7 +984,7 @@ mod tests {
             duration: T,
             connections: 2,
         };
-        let o = slow_loris(addr, "127.0.0.1", &limits).await;
+        let o = slow_loris(&Endpoint::plain(addr), "127.0.0.1", &limits).await;
         assert_eq!(o.statuses, BTreeMap::from([(408, 2)]));
         assert_eq!(o.answered, 2);
         assert!(o.errors.is_empty(), "{:?}", o.errors);
@@ -914,7 +998,7 @@ mod tests {
             duration: Duration::from_millis(400),
             connections: 3,
         };
-        let o = slow_loris(addr, "127.0.0.1", &limits).await;
+        let o = slow_loris(&Endpoint::plain(addr), "127.0.0.1", &limits).await;
         assert_eq!(o.sent, 3);
         assert_eq!(o.answered, 0);
         assert_eq!(
@@ -939,7 +1023,7 @@ mod tests {
             duration: T,
             connections: 2,
         };
-        let o = slow_loris(closed, "127.0.0.1", &limits).await;
+        let o = slow_loris(&Endpoint::plain(closed), "127.0.0.1", &limits).await;
         assert_eq!(o.sent, 0);
         assert_eq!(
             o.errors,

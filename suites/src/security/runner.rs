@@ -261,6 +261,9 @@ struct Run<'a> {
     snmp: Option<SnmpRun>,
     /// Why the IPP port takes no connection, when it does not.
     ipp_closed: Option<String>,
+    /// How the robustness probes reach the IPP port, once chosen, and the
+    /// note saying why.
+    endpoint: Option<(robustness::Endpoint, Exchange)>,
 }
 
 /// The SNMP survey and its evidence.
@@ -316,6 +319,7 @@ impl<'a> Run<'a> {
             tls: None,
             snmp: None,
             ipp_closed: None,
+            endpoint: None,
         }
     }
 
@@ -999,32 +1003,58 @@ impl<'a> Run<'a> {
                 return run;
             }
         };
-        let sys_descr = Oid::new([1, 3, 6, 1, 2, 1, 1, 1, 0]);
-        let mut closed = false;
-        for community in self.communities() {
-            for (version, label) in [(Version::V2c, "v2c"), (Version::V1, "v1")] {
-                if closed {
-                    break;
-                }
-                let t = client
-                    .session(version, &community)
-                    .get(std::slice::from_ref(&sys_descr))
-                    .await;
-                let (answered, evidence) = match &t {
-                    Ok(t) => {
-                        closed |= t.refused && t.reply().is_none();
-                        run.reads.push(snmp_evidence(run.reads.len(), t, wait));
-                        (t.reply().is_some(), snmp_answer_text(t))
-                    }
-                    Err(e) => (false, format!("cannot encode: {e}")),
+        // Every community/version read and the SNMPv3 discovery at once, each
+        // from a socket of its own: an agent that ignores them all costs one
+        // wait, not one per request.
+        let pairs: Vec<(String, Version, &'static str)> = self
+            .communities()
+            .into_iter()
+            .flat_map(|c| [(c.clone(), Version::V2c, "v2c"), (c, Version::V1, "v1")])
+            .collect();
+        let mut reads = tokio::task::JoinSet::new();
+        for (i, (community, version, _)) in pairs.iter().enumerate() {
+            let community = community.clone();
+            let version = *version;
+            reads.spawn(async move {
+                let sys_descr = Oid::new([1, 3, 6, 1, 2, 1, 1, 1, 0]);
+                let t = match SnmpClient::connect(addr, wait, 0).await {
+                    Ok(c) => c
+                        .session(version, &community)
+                        .get(std::slice::from_ref(&sys_descr))
+                        .await
+                        .map_err(|e| format!("cannot encode: {e}")),
+                    Err(e) => Err(format!("cannot open a UDP socket for {addr}: {e}")),
                 };
-                run.survey.reads.push(checks::CommunityRead {
-                    community: community.clone(),
-                    version: label,
-                    answered,
-                    evidence,
-                });
-            }
+                (i, t)
+            });
+        }
+        let (mut done, v3) = tokio::join!(
+            async {
+                let mut done = Vec::new();
+                while let Some(r) = reads.join_next().await {
+                    done.extend(r.ok());
+                }
+                done
+            },
+            snmp_v3::probe_v3(addr, wait)
+        );
+        done.sort_by_key(|(i, _)| *i);
+        let mut closed = false;
+        for ((community, _, label), (_, t)) in pairs.into_iter().zip(done) {
+            let (answered, evidence) = match &t {
+                Ok(t) => {
+                    closed |= t.refused && t.reply().is_none();
+                    run.reads.push(snmp_evidence(run.reads.len(), t, wait));
+                    (t.reply().is_some(), snmp_answer_text(t))
+                }
+                Err(e) => (false, e.clone()),
+            };
+            run.survey.reads.push(checks::CommunityRead {
+                community,
+                version: label,
+                answered,
+                evidence,
+            });
         }
         if !closed {
             let sys_contact = Oid::new([1, 3, 6, 1, 2, 1, 1, 4, 0]);
@@ -1054,7 +1084,6 @@ impl<'a> Run<'a> {
                 .await;
                 run.survey.writes.push((community.to_string(), w));
             }
-            let v3 = snmp_v3::probe_v3(addr, wait).await;
             let request = snmp_v3::discovery_request(0);
             run.v3.push(Exchange {
                 step: 0,
@@ -1152,57 +1181,98 @@ impl<'a> Run<'a> {
     // -----------------------------------------------------------------------
     // Robustness.
 
-    /// Does the printer answer a Get-Printer-Attributes (the HTTP status)?
-    /// An `ipps://` target that takes no TLS is asked in clear text.
-    async fn alive(&mut self, ev: &mut Vec<Exchange>, when: &str) -> Result<u16, String> {
-        if self.target.ipp.scheme == UriScheme::Ipps {
-            let uri = self.target.ipp.clone();
-            let m = self.request(
-                &uri,
-                Operation::GetPrinterAttributes,
-                USER,
-                (vec![], vec![]),
-            );
-            match self.send(ev, &uri, &m, None).await.0 {
-                IppAnswer::Ipp { .. } => return Ok(200),
-                IppAnswer::Http { status, .. } => return Ok(status),
-                IppAnswer::NoAnswer(e) if !e.contains("TLS handshake") => return Err(e),
-                IppAnswer::NoAnswer(_) => {}
-            }
-        }
-        {
-            let req = robustness::get_printer_attributes(
-                &self.target.ipp.authority(),
-                &self.target.ipp.path,
-            );
-            let r =
-                robustness::still_answers(self.target.ipp_addr(), req.clone(), self.opts.timeout)
-                    .await;
+    /// How the robustness probes reach the IPP port, chosen once: TLS for an
+    /// `ipps://` target that completes a handshake, and for an `ipp://` one
+    /// that answers plain HTTP with `426 Upgrade Required` (its IPP parser is
+    /// behind TLS: plain probes would only meet the refusal); plain HTTP
+    /// otherwise. The note saying why goes into each case's evidence.
+    async fn robust_endpoint(&mut self, ev: &mut Vec<Exchange>) -> robustness::Endpoint {
+        if let Some((e, why)) = &self.endpoint {
             ev.push(Exchange {
                 step: ev.len(),
-                request_hex: hex(&req, 4096),
-                request_bytes: req.len(),
-                request_decoded: format!("Get-Printer-Attributes {when}"),
-                http_status: *r.as_ref().unwrap_or(&0),
-                response_decoded: match &r {
-                    Ok(s) => format!("HTTP {s}"),
-                    Err(e) => format!("(no answer: {e})"),
-                },
-                ..Default::default()
+                ..why.clone()
             });
-            r
+            return e.clone();
         }
+        let addr = self.target.ipp_addr();
+        let plain = robustness::Endpoint::plain(addr);
+        let req =
+            robustness::get_printer_attributes(&self.target.ipp.authority(), &self.target.ipp.path);
+        let wait = self.opts.probe_timeout;
+        let tls = robustness::Endpoint::tls(addr, &self.target.ipp.host);
+        let (chosen, why) = match (&self.target.ipp.scheme, tls) {
+            (_, Err(e)) => (plain, format!("plain HTTP: no TLS client ({e})")),
+            (UriScheme::Ipps, Ok(tls)) => {
+                match robustness::still_answers(&tls, req.clone(), wait).await {
+                    Err(e) if e.starts_with("TLS handshake") => (
+                        plain,
+                        format!("plain HTTP: the ipps:// port took no TLS ({e})"),
+                    ),
+                    _ => (tls, "TLS, as the ipps:// URI says".to_string()),
+                }
+            }
+            (_, Ok(tls)) => match robustness::still_answers(&plain, req.clone(), wait).await {
+                Ok(426) => match robustness::still_answers(&tls, req.clone(), wait).await {
+                    Err(e) if e.starts_with("TLS handshake") => (
+                        plain,
+                        format!("plain HTTP: it answered 426 Upgrade Required, but {e}"),
+                    ),
+                    _ => (
+                        tls,
+                        "TLS: plain HTTP is answered 426 Upgrade Required".to_string(),
+                    ),
+                },
+                _ => (plain, "plain HTTP, as the ipp:// URI says".to_string()),
+            },
+        };
+        let why = note(
+            ev.len(),
+            format!("transport of the robustness probes to {addr}"),
+            why,
+        );
+        ev.push(why.clone());
+        self.endpoint = Some((chosen.clone(), why));
+        chosen
+    }
+
+    /// Does the printer answer a Get-Printer-Attributes (the HTTP status),
+    /// over the robustness probes' transport?
+    async fn alive(
+        &self,
+        to: &robustness::Endpoint,
+        ev: &mut Vec<Exchange>,
+        when: &str,
+    ) -> Result<u16, String> {
+        let req =
+            robustness::get_printer_attributes(&self.target.ipp.authority(), &self.target.ipp.path);
+        let r = robustness::still_answers(to, req.clone(), self.opts.timeout).await;
+        ev.push(Exchange {
+            step: ev.len(),
+            request_hex: hex(&req, 4096),
+            request_bytes: req.len(),
+            request_decoded: format!("Get-Printer-Attributes {when}"),
+            http_status: *r.as_ref().unwrap_or(&0),
+            response_decoded: match &r {
+                Ok(s) => format!("HTTP {s}"),
+                Err(e) => format!("(no answer: {e})"),
+            },
+            ..Default::default()
+        });
+        r
     }
 
     async fn malformed(&mut self, level: crate::spec::Level, ev: &mut Vec<Exchange>) -> Verdict {
-        let before = self.alive(ev, "before").await;
+        let to = self.robust_endpoint(ev).await;
+        let before = self.alive(&to, ev, "before").await;
         if before.is_err() {
             return checks::grade_still_answers(level, &before, &before, "");
         }
         let reqs =
             robustness::malformed_requests(&self.target.ipp.authority(), &self.target.ipp.path);
-        let sent = self.send_each(ev, &reqs, "malformed request", 4096).await;
-        let after = self.alive(ev, "after").await;
+        let sent = self
+            .send_each(&to, ev, &reqs, "malformed request", 4096)
+            .await;
+        let after = self.alive(&to, ev, "after").await;
         checks::grade_still_answers(
             level,
             &before,
@@ -1215,12 +1285,13 @@ impl<'a> Run<'a> {
     /// answer kept as evidence (the first `shown` bytes of the request).
     async fn send_each(
         &self,
+        to: &robustness::Endpoint,
         ev: &mut Vec<Exchange>,
         reqs: &[(&str, Vec<u8>)],
         what: &str,
         shown: usize,
     ) -> Vec<(String, Result<u16, String>)> {
-        let sent = robustness::send_each(self.target.ipp_addr(), reqs, self.opts.timeout).await;
+        let sent = robustness::send_each(to, reqs, self.opts.timeout).await;
         for ((name, bytes), (_, r)) in reqs.iter().zip(&sent) {
             ev.push(Exchange {
                 step: ev.len(),
@@ -1236,7 +1307,8 @@ impl<'a> Run<'a> {
     }
 
     async fn oversize(&mut self, level: crate::spec::Level, ev: &mut Vec<Exchange>) -> Verdict {
-        let before = self.alive(ev, "before").await;
+        let to = self.robust_endpoint(ev).await;
+        let before = self.alive(&to, ev, "before").await;
         if before.is_err() {
             return checks::grade_still_answers(level, &before, &before, "");
         }
@@ -1256,9 +1328,9 @@ impl<'a> Run<'a> {
             ),
         ];
         let sent = self
-            .send_each(ev, &reqs, "oversize Get-Printer-Attributes", 256)
+            .send_each(&to, ev, &reqs, "oversize Get-Printer-Attributes", 256)
             .await;
-        let after = self.alive(ev, "after").await;
+        let after = self.alive(&to, ev, "after").await;
         checks::grade_still_answers(
             level,
             &before,
@@ -1268,20 +1340,20 @@ impl<'a> Run<'a> {
     }
 
     async fn slow_loris(&mut self, level: crate::spec::Level, ev: &mut Vec<Exchange>) -> Verdict {
-        let before = self.alive(ev, "before").await;
+        let to = self.robust_endpoint(ev).await;
+        let before = self.alive(&to, ev, "before").await;
         if before.is_err() {
             return checks::grade_still_answers(level, &before, &before, "");
         }
         let limits = self.opts.flood;
-        let addr = self.target.ipp_addr();
         let host = self.target.ipp.authority();
         let mut during_ev = Vec::new();
         let (outcome, during) = {
-            let held = robustness::slow_loris(addr, &host, &limits);
+            let held = robustness::slow_loris(&to, &host, &limits);
             let check = async {
                 // Half-way through, while the connections are held.
                 tokio::time::sleep(limits.duration / 2).await;
-                self.alive(&mut during_ev, "while the slow connections are held")
+                self.alive(&to, &mut during_ev, "while the slow connections are held")
                     .await
             };
             tokio::join!(held, check)
@@ -1308,19 +1380,20 @@ impl<'a> Run<'a> {
         if v.outcome != Outcome::Pass {
             return v;
         }
-        let after = self.alive(ev, "after").await;
+        let after = self.alive(&to, ev, "after").await;
         checks::grade_still_answers(level, &before, &after, &what)
     }
 
     async fn flood(&mut self, level: crate::spec::Level, ev: &mut Vec<Exchange>) -> Verdict {
-        let before = self.alive(ev, "before").await;
+        let to = self.robust_endpoint(ev).await;
+        let before = self.alive(&to, ev, "before").await;
         if before.is_err() {
             return checks::grade_still_answers(level, &before, &before, "");
         }
         let limits = self.opts.flood;
         let req =
             robustness::get_printer_attributes(&self.target.ipp.authority(), &self.target.ipp.path);
-        let o = robustness::flood(self.target.ipp_addr(), req, &limits).await;
+        let o = robustness::flood(&to, req, &limits).await;
         ev.push(note(
             ev.len(),
             format!(
@@ -1331,7 +1404,7 @@ impl<'a> Run<'a> {
             ),
             outcome_text(&o),
         ));
-        let after = self.alive(ev, "after").await;
+        let after = self.alive(&to, ev, "after").await;
         checks::grade_still_answers(
             level,
             &before,
