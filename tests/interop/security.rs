@@ -2024,12 +2024,18 @@ impl Drop for ClosingListener {
 /// same engine ID snmpget reads from snmpEngineID.0; writable-objects lists
 /// sysContact.0. sysContact, set by us beforehand with a correct type (so it
 /// really is writable), is unchanged afterwards: the suite's sets never
-/// change anything. Only the SNMP and exposure cases run (`--case`): the IPP
+/// change anything. sysLocation, fixed in snmpd.conf, is listed too: snmpd
+/// checks the type before the access. With `--allow-changes` the suite sets
+/// each such object to the value it has, and snmpd's `notWritable` for
+/// sysLocation takes it off the list while sysContact stays on it.
+/// Only the SNMP and exposure cases run (`--case`): the IPP
 /// port is a stand-in that closes every connection. Verdicts go to
 /// `target/interop/security-snmpd.tsv`.
 #[test]
 fn security_suite_grades_snmpd() {
-    let snmpd = Snmpd::start("rocommunity public 127.0.0.1\nrwcommunity private 127.0.0.1\n");
+    let snmpd = Snmpd::start(
+        "rocommunity public 127.0.0.1\nrwcommunity private 127.0.0.1\nsyslocation paperjam-lab\n",
+    );
     let target = format!("127.0.0.1:{}", snmpd.port);
     let marker = format!("paperjam-before-{}", std::process::id());
     let set = snmp(
@@ -2126,6 +2132,37 @@ fn security_suite_grades_snmpd() {
         "fail",
         "sysContact.0",
     );
+    let (_, reason) = graded.case("security/snmp/writable-objects");
+    bad.check(reason.contains("sysLocation.0"), || {
+        format!("without --allow-changes a wrongType lists sysLocation.0 too: {reason}")
+    });
+    let confirmed_dir = dir.path().join("confirmed");
+    fs::create_dir_all(&confirmed_dir).expect("a directory for the second run");
+    let confirmed = grade(
+        &format!("ipp://127.0.0.1:{}/ipp/print", ipp.port),
+        &[("snmp", snmpd.port)],
+        &[
+            "--case",
+            "security/snmp/writable-objects",
+            "--allow-changes",
+            "--timeout",
+            "10",
+        ],
+        &confirmed_dir,
+    );
+    bad.outcome(
+        "snmpd --allow-changes",
+        &confirmed,
+        "security/snmp/writable-objects",
+        "fail",
+        "sysContact.0",
+    );
+    let (_, reason) = confirmed.case("security/snmp/writable-objects");
+    bad.check(!reason.contains("sysLocation.0"), || {
+        format!(
+            "with --allow-changes, sysLocation.0 (fixed in snmpd.conf: notWritable for the value it has) is not listed: {reason}"
+        )
+    });
     bad.check(
         graded.exposure("SNMP").is_some_and(|r| {
             r["state"] == "open" && r["port"].as_u64() == Some(u64::from(snmpd.port))

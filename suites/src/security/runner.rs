@@ -1073,7 +1073,7 @@ impl<'a> Run<'a> {
                     ));
                     continue;
                 }
-                let w = snmp_wrong_type_set(
+                let (w, _) = snmp_wrong_type_set(
                     &client,
                     community,
                     &sys_contact,
@@ -1153,7 +1153,23 @@ impl<'a> Run<'a> {
         ];
         let mut out = Vec::new();
         for (name, oid, value) in objects {
-            let w = snmp_wrong_type_set(&client, &community, &Oid::new(oid), value, ev, wait).await;
+            let oid = Oid::new(oid);
+            let (w, original) =
+                snmp_wrong_type_set(&client, &community, &oid, value, ev, wait).await;
+            // A type error says the agent judged the value, which RFC 3416
+            // puts after the access check; with --allow-changes the value the
+            // object has is set again to be sure. Never for the reset: it is
+            // an action, not a stored value.
+            let w = match (w, original) {
+                (WriteAnswer::Writes(wrong), Some(v))
+                    if self.opts.allow_changes
+                        && wrong != "noError"
+                        && name != "prtGeneralReset.1" =>
+                {
+                    snmp_same_value_set(&client, &community, &oid, v, &wrong, ev, wait).await
+                }
+                (w, _) => w,
+            };
             out.push((name.to_string(), w));
         }
         checks::grade_writable_objects(level, Some(&community), &out)
@@ -1588,7 +1604,7 @@ async fn snmp_wrong_type_set(
     value: SnmpValue,
     ev: &mut Vec<Exchange>,
     wait: Duration,
-) -> WriteAnswer {
+) -> (WriteAnswer, Option<SnmpValue>) {
     let session = client.session(Version::V2c, community);
     let before = session.get(std::slice::from_ref(oid)).await.ok();
     let original = before.as_ref().and_then(|t| {
@@ -1604,17 +1620,62 @@ async fn snmp_wrong_type_set(
     });
     let t = match session.set(&[(oid.clone(), value)]).await {
         Ok(t) => t,
-        Err(e) => return WriteAnswer::Unclear(format!("cannot encode: {e}")),
+        Err(e) => {
+            return (
+                WriteAnswer::Unclear(format!("cannot encode: {e}")),
+                original,
+            )
+        }
     };
     ev.push(snmp_evidence(ev.len(), &t, wait));
     let status = t.reply().map(|m| m.pdu.error_status);
     let w = checks::classify_set(status);
     if status == Some(0) {
-        if let Some(v) = original {
-            if let Ok(r) = session.set(&[(oid.clone(), v)]).await {
+        if let Some(v) = &original {
+            if let Ok(r) = session.set(&[(oid.clone(), v.clone())]).await {
                 ev.push(snmp_evidence(ev.len(), &r, wait));
             }
         }
     }
-    w
+    (w, original)
+}
+
+/// With `--allow-changes`: a v2c Set of `oid` to `value`, the value it
+/// already has (so nothing changes), with `community`; what its answer
+/// says about writing, after a wrong-typed Set answered `wrong` (a
+/// type error). An agent that checks the type before the access (net-snmp
+/// does, against RFC 3416 §4.2.5's order) answers the right type
+/// notWritable for an object it will not write.
+async fn snmp_same_value_set(
+    client: &SnmpClient,
+    community: &str,
+    oid: &Oid,
+    value: SnmpValue,
+    wrong: &str,
+    ev: &mut Vec<Exchange>,
+    wait: Duration,
+) -> WriteAnswer {
+    let session = client.session(Version::V2c, community);
+    let t = match session.set(&[(oid.clone(), value)]).await {
+        Ok(t) => t,
+        Err(e) => {
+            return WriteAnswer::Writes(format!("{wrong}; not confirmed: cannot encode: {e}"))
+        }
+    };
+    ev.push(snmp_evidence(ev.len(), &t, wait));
+    let status = t.reply().map(|m| m.pdu.error_status);
+    let said = status
+        .map(paperjam_sim::snmp::message::error_status::name)
+        .unwrap_or("no answer");
+    match checks::classify_set(status) {
+        WriteAnswer::Writes(_) => {
+            WriteAnswer::Writes(format!("{wrong}; the value it has, set again: {said}"))
+        }
+        WriteAnswer::Refused(_) => WriteAnswer::Refused(format!(
+            "{wrong} (type checked first), but the value it has, set again: {said}"
+        )),
+        WriteAnswer::Unclear(_) => WriteAnswer::Writes(format!(
+            "{wrong}; the value it has, set again: {said} (unclear)"
+        )),
+    }
 }

@@ -355,8 +355,9 @@ fn parse(bytes: &[u8]) -> Result<V3Answer, String> {
 }
 
 /// Send [`discovery_request`] to `addr` and read the first datagram that
-/// comes back within `timeout`; resend once after a silent `timeout`. `None`
-/// when nothing came (or the port is unreachable) both times.
+/// comes back within `timeout`; the request is sent again half-way through
+/// if nothing came (a lost datagram costs no extra wait). `None` when nothing
+/// came (or the port is unreachable).
 pub async fn probe_v3(addr: SocketAddr, timeout: Duration) -> Option<V3Answer> {
     let local = match addr.ip() {
         IpAddr::V4(_) => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
@@ -369,15 +370,16 @@ pub async fn probe_v3(addr: SocketAddr, timeout: Duration) -> Option<V3Answer> {
     let msg_id = i32::from(port) * 1000 + 3;
     let request = discovery_request(msg_id);
     let mut buf = vec![0u8; 65_535];
-    for _attempt in 0..2 {
-        if socket.send(&request).await.is_err() {
-            continue;
-        }
-        let deadline = tokio::time::Instant::now() + timeout;
-        match tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await {
-            Ok(Ok(n)) => return Some(parse_discovery_answer(buf.get(..n).unwrap_or_default())),
-            // Port unreachable, another error, or silence: try once more.
-            Ok(Err(_)) | Err(_) => continue,
+    let start = tokio::time::Instant::now();
+    for deadline in [start + timeout / 2, start + timeout] {
+        // A send error (port unreachable from the first send) is retried too.
+        let _ = socket.send(&request).await;
+        while let Ok(r) = tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await {
+            match r {
+                Ok(n) => return Some(parse_discovery_answer(buf.get(..n).unwrap_or_default())),
+                // Port unreachable (or another error): resend at once.
+                Err(_) => break,
+            }
         }
     }
     None
