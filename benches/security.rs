@@ -1424,7 +1424,7 @@ fn suite_options(disruptive: bool) -> SecurityOptions {
     let mut o = SecurityOptions::new(Policy::default());
     o.allow_changes = true;
     o.allow_disruptive = disruptive;
-    o.timeout = Duration::from_secs(10);
+    o.timeout = Duration::from_secs(5);
     o.probe_timeout = Duration::from_millis(1500);
     o.flood = Limits {
         requests: 40,

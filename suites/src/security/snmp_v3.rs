@@ -372,14 +372,11 @@ pub async fn probe_v3(addr: SocketAddr, timeout: Duration) -> Option<V3Answer> {
     let mut buf = vec![0u8; 65_535];
     let start = tokio::time::Instant::now();
     for deadline in [start + timeout / 2, start + timeout] {
-        // A send error (port unreachable from the first send) is retried too.
         let _ = socket.send(&request).await;
-        while let Ok(r) = tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await {
-            match r {
-                Ok(n) => return Some(parse_discovery_answer(buf.get(..n).unwrap_or_default())),
-                // Port unreachable (or another error): resend at once.
-                Err(_) => break,
-            }
+        // Silence until the deadline, or port unreachable (another error):
+        // resend.
+        if let Ok(Ok(n)) = tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await {
+            return Some(parse_discovery_answer(buf.get(..n).unwrap_or_default()));
         }
     }
     None
