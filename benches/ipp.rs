@@ -31,12 +31,12 @@
 mod common;
 
 use common::PrivateDbus;
-use common::{cpu_model, utc_now};
+use common::{cpu_model, find_tool, free_port, group_digits, ipp_request, utc_now};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::mpsc;
@@ -183,32 +183,6 @@ fn scenarios(quick: bool) -> Vec<Scenario> {
         paperjam: true,
     });
     v
-}
-
-/// An IPP request: operation attributes charset, language, printer-uri, then `extra`
-/// (tag, name, values: a 1setOf when more than one), end tag.
-fn ipp_request(op: u16, request_id: u32, uri: &str, extra: &[(u8, &str, &[&[u8]])]) -> Vec<u8> {
-    let mut b = vec![2, 0];
-    b.extend_from_slice(&op.to_be_bytes());
-    b.extend_from_slice(&request_id.to_be_bytes());
-    b.push(0x01);
-    let mut attr = |tag: u8, name: &str, value: &[u8]| {
-        b.push(tag);
-        b.extend_from_slice(&u16::try_from(name.len()).unwrap_or(0).to_be_bytes());
-        b.extend_from_slice(name.as_bytes());
-        b.extend_from_slice(&u16::try_from(value.len()).unwrap_or(0).to_be_bytes());
-        b.extend_from_slice(value);
-    };
-    attr(0x47, "attributes-charset", b"utf-8");
-    attr(0x48, "attributes-natural-language", b"en");
-    attr(0x45, "printer-uri", uri.as_bytes());
-    for (tag, name, values) in extra {
-        for (i, v) in values.iter().enumerate() {
-            attr(*tag, if i == 0 { name } else { "" }, v);
-        }
-    }
-    b.push(0x03);
-    b
 }
 
 /// [`PDF`] followed by comment lines and a final `%%EOF`, exactly [`DOCUMENT_BYTES`] long.
@@ -583,13 +557,6 @@ fn port_of(uri: &str) -> Option<u16> {
     authority.rsplit_once(':')?.1.parse().ok()
 }
 
-fn free_port() -> Result<u16> {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| format!("cannot bind 127.0.0.1:0: {e}"))
-}
-
 /// One POST with `Connection: close`; returns the HTTP status and the IPP status code.
 fn post_once(port: u16, body: &[u8]) -> Result<(u16, u16)> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
@@ -652,19 +619,6 @@ fn tail(path: &Path) -> String {
     let text = fs::read(path).unwrap_or_default();
     let start = text.len().saturating_sub(1500);
     String::from_utf8_lossy(&text[start..]).into_owned()
-}
-
-/// `name` in `$PATH` or the sbin folders (Debian puts ippeveprinter in /usr/sbin).
-fn find_tool(name: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
-    dirs.extend(["/usr/local/sbin", "/usr/sbin", "/sbin"].map(PathBuf::from));
-    dirs.into_iter().map(|d| d.join(name)).find(|p| {
-        p.metadata()
-            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-            .unwrap_or(false)
-    })
 }
 
 /// Runs one wrk row against `server`.
@@ -911,18 +865,6 @@ fn breakdown(m: &Measured) -> String {
         "connect {}, read {}, write {}, timeout {}, non-200 {}, IPP ≥ 0x0400 {}, busy {}",
         m.connect, m.read, m.write, m.timeout, m.non200, m.ipp_err, m.busy
     )
-}
-
-fn group_digits(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 fn mb(kb: u64) -> String {

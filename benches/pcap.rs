@@ -58,7 +58,7 @@
 //! installed by it.
 
 mod common;
-use common::{cpu_model, utc_now};
+use common::{cpu_model, find_tool, group_digits, utc_now};
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::fs::File;
@@ -700,13 +700,6 @@ struct Measured {
     stdout: String,
 }
 
-fn find_tool(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
-
 /// How peak memory is taken: GNU time's `%M`, else polling `VmHWM`.
 enum PeakBy {
     Time(PathBuf),
@@ -1193,15 +1186,3 @@ fn run(args: &[String]) -> Result<bool> {
 }
 
 // ---------------------------------------------------------------- helpers
-
-fn group_digits(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}

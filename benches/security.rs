@@ -58,11 +58,11 @@ mod common;
 
 use common::PrivateDbus;
 
-use common::{cpu_model, utc_now};
+use common::{cpu_model, find_tool, free_port, group_digits, ipp_request, utc_now};
 use std::fmt::Write as _;
 use std::fs;
 use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::Arc;
@@ -176,43 +176,22 @@ impl Op {
         match self {
             Op::Gpa => ipp_request(
                 0x000B,
+                1,
                 uri,
-                &[(0x44, "requested-attributes", b"printer-state")],
+                &[(0x44, "requested-attributes", &[b"printer-state"])],
             ),
             Op::Validate => ipp_request(
                 0x0004,
+                1,
                 uri,
                 &[
-                    (0x42, "requesting-user-name", b"bench"),
-                    (0x42, "job-name", b"bench"),
-                    (0x49, "document-format", b"application/pdf"),
+                    (0x42, "requesting-user-name", &[b"bench"]),
+                    (0x42, "job-name", &[b"bench"]),
+                    (0x49, "document-format", &[b"application/pdf"]),
                 ],
             ),
         }
     }
-}
-
-/// An IPP/2.0 request: charset, language, printer-uri, then `extra`, end tag.
-fn ipp_request(op: u16, uri: &str, extra: &[(u8, &str, &[u8])]) -> Vec<u8> {
-    let mut b = vec![2, 0];
-    b.extend_from_slice(&op.to_be_bytes());
-    b.extend_from_slice(&1u32.to_be_bytes());
-    b.push(0x01);
-    let mut attr = |tag: u8, name: &str, value: &[u8]| {
-        b.push(tag);
-        b.extend_from_slice(&u16::try_from(name.len()).unwrap_or(0).to_be_bytes());
-        b.extend_from_slice(name.as_bytes());
-        b.extend_from_slice(&u16::try_from(value.len()).unwrap_or(0).to_be_bytes());
-        b.extend_from_slice(value);
-    };
-    attr(0x47, "attributes-charset", b"utf-8");
-    attr(0x48, "attributes-natural-language", b"en");
-    attr(0x45, "printer-uri", uri.as_bytes());
-    for (tag, name, value) in extra {
-        attr(*tag, name, value);
-    }
-    b.push(0x03);
-    b
 }
 
 // ---------------------------------------------------------------------------
@@ -635,26 +614,6 @@ fn stop_printer(srt: &tokio::runtime::Runtime, srv: RunningServer) {
 
 // ---------------------------------------------------------------------------
 // ippeveprinter.
-
-/// `name` in `$PATH` or the sbin folders (Debian puts ippeveprinter in /usr/sbin).
-fn find_tool(name: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
-    dirs.extend(["/usr/local/sbin", "/usr/sbin", "/sbin"].map(PathBuf::from));
-    dirs.into_iter().map(|d| d.join(name)).find(|p| {
-        p.metadata()
-            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-            .unwrap_or(false)
-    })
-}
-
-fn free_port() -> Result<u16> {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| format!("cannot bind 127.0.0.1:0: {e}"))
-}
 
 /// A port on 127.0.0.1 that nothing listens on.
 fn closed_port() -> u16 {
@@ -1836,18 +1795,6 @@ fn run() -> Result<()> {
     crt.shutdown_timeout(Duration::from_secs(1));
     srt.shutdown_timeout(Duration::from_secs(1));
     Ok(())
-}
-
-fn group_digits(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 fn rate_cell(c: &Cell) -> String {

@@ -71,7 +71,7 @@
 //! Everything stays on 127.0.0.0/8.
 
 mod common;
-use common::{cpu_model, utc_now};
+use common::{cpu_model, find_tool, group_digits, utc_now};
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, ErrorKind};
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
@@ -569,14 +569,6 @@ impl Drop for Echo {
 }
 
 // ---------------------------------------------------------------- peers
-
-fn find_tool(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/sbin", "/usr/local/sbin"].map(PathBuf::from))
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
 
 fn free_udp_port() -> Result<u16> {
     UdpSocket::bind((Ipv4Addr::LOCALHOST, 0))
@@ -1421,18 +1413,6 @@ fn run() -> Result<()> {
 }
 
 // ---------------------------------------------------------------- the report
-
-fn group_digits(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
 
 fn rate(l: Option<&Load>) -> String {
     l.map_or("—".into(), |l| group_digits(l.rate().round() as u64))

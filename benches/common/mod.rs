@@ -98,3 +98,69 @@ impl Drop for PrivateDbus {
         let _ = self.child.wait();
     }
 }
+
+/// `1234567` as `1,234,567`.
+#[allow(dead_code)] // not every bench prints counts
+pub fn group_digits(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// An executable `name` on `PATH`, or in the sbin directories (ippeveprinter
+/// and snmpd live there, and root's `PATH` may lack them).
+#[allow(dead_code)] // the benches that run peers use it
+pub fn find_tool(name: &str) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::PathBuf;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
+    dirs.extend(["/usr/local/sbin", "/usr/sbin", "/sbin"].map(PathBuf::from));
+    dirs.into_iter().map(|d| d.join(name)).find(|p| {
+        p.metadata()
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    })
+}
+
+/// A TCP port free on 127.0.0.1 a moment ago (bind port 0, read it, let go).
+#[allow(dead_code)] // the benches that start peers on ports of their own use it
+pub fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("cannot bind 127.0.0.1:0: {e}"))
+}
+
+/// An IPP request: operation attributes charset, language, printer-uri, then `extra`
+/// (tag, name, values: a 1setOf when more than one), end tag.
+#[allow(dead_code)] // the IPP benches use it
+pub fn ipp_request(op: u16, request_id: u32, uri: &str, extra: &[(u8, &str, &[&[u8]])]) -> Vec<u8> {
+    let mut b = vec![2, 0];
+    b.extend_from_slice(&op.to_be_bytes());
+    b.extend_from_slice(&request_id.to_be_bytes());
+    b.push(0x01);
+    let mut attr = |tag: u8, name: &str, value: &[u8]| {
+        b.push(tag);
+        b.extend_from_slice(&u16::try_from(name.len()).unwrap_or(0).to_be_bytes());
+        b.extend_from_slice(name.as_bytes());
+        b.extend_from_slice(&u16::try_from(value.len()).unwrap_or(0).to_be_bytes());
+        b.extend_from_slice(value);
+    };
+    attr(0x47, "attributes-charset", b"utf-8");
+    attr(0x48, "attributes-natural-language", b"en");
+    attr(0x45, "printer-uri", uri.as_bytes());
+    for (tag, name, values) in extra {
+        for (i, v) in values.iter().enumerate() {
+            attr(*tag, if i == 0 { name } else { "" }, v);
+        }
+    }
+    b.push(0x03);
+    b
+}
