@@ -81,7 +81,7 @@ use paperjam_sim::security::preset::{Preset, USER};
 use paperjam_sim::security::{Decision, Gate, GateRequest, TlsMode};
 use paperjam_suites::client::{Connection, HttpReply, HttpRequest, TargetUri};
 use paperjam_suites::grade::{CaseResult, Outcome};
-use paperjam_suites::security::exposure::{PortPlan, ServiceKind};
+use paperjam_suites::security::exposure::PortPlan;
 use paperjam_suites::security::policy::Policy;
 use paperjam_suites::security::robustness::Limits;
 use paperjam_suites::security::runner::{run_security_with, SecurityOptions, SecurityTarget};
@@ -1393,45 +1393,6 @@ fn suite_options(disruptive: bool) -> SecurityOptions {
     o
 }
 
-/// The port table of an in-process printer; a service it does not run gets
-/// a port nothing listens on.
-fn plan_of(srv: &RunningServer) -> PortPlan {
-    let or_closed = |a: Option<SocketAddr>| vec![a.map_or_else(closed_port, |a| a.port())];
-    let mut p = PortPlan::standard();
-    p.set(ServiceKind::Ipp, vec![srv.ipp_addr.port()]);
-    p.set(ServiceKind::Ipps, or_closed(srv.ipps_addr));
-    p.set(ServiceKind::Lpd, or_closed(srv.lpd_addr));
-    p.set(
-        ServiceKind::Raw,
-        if srv.socket_addrs.is_empty() {
-            vec![closed_port()]
-        } else {
-            srv.socket_addrs.iter().map(|a| a.port()).collect()
-        },
-    );
-    p.set(ServiceKind::Snmp, or_closed(srv.snmp_addr));
-    p.set(ServiceKind::Mdns, vec![closed_port()]);
-    p.set(ServiceKind::CupsBrowsed, or_closed(srv.browse_addr));
-    p
-}
-
-/// ippeveprinter's port table: IPP on its port, nothing else.
-fn plan_of_eve(port: u16) -> PortPlan {
-    let mut p = PortPlan::standard();
-    p.set(ServiceKind::Ipp, vec![port]);
-    for k in [
-        ServiceKind::Ipps,
-        ServiceKind::Lpd,
-        ServiceKind::Raw,
-        ServiceKind::Snmp,
-        ServiceKind::Mdns,
-        ServiceKind::CupsBrowsed,
-    ] {
-        p.set(k, vec![closed_port()]);
-    }
-    p
-}
-
 /// A suite target.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum SuiteTarget {
@@ -1543,7 +1504,13 @@ fn suites(
                             "ipp"
                         };
                         let uri = format!("{scheme}://127.0.0.1:{}{PATH}", srv.ipp_addr.port());
-                        let r = run_suite_once(crt, &uri, plan_of(&srv), cases, disruptive);
+                        let r = run_suite_once(
+                            crt,
+                            &uri,
+                            PortPlan::of_server(&srv, closed_port()),
+                            cases,
+                            disruptive,
+                        );
                         stop_printer(srt, srv);
                         r
                     })(),
@@ -1551,7 +1518,7 @@ fn suites(
                         Err(e) => Err(e),
                         Ok(eve) => {
                             let uri = eve.uri(if tls { "ipps" } else { "ipp" });
-                            let plan = plan_of_eve(eve.port);
+                            let plan = PortPlan::ipp_only(eve.port, closed_port());
                             run_suite_once(crt, &uri, plan, cases, disruptive)
                         }
                     },
@@ -1976,25 +1943,24 @@ fn render(
     let failures: Vec<String> = rows
         .iter()
         .flat_map(|r| {
+            let row = format!(
+                "{} {} {} ×{}",
+                r.spec.op.label(),
+                if r.spec.tls { "TLS" } else { "plain" },
+                r.spec.what,
+                r.connections
+            );
             [("paperjam", &r.pj), ("ippeveprinter", &r.eve)]
                 .into_iter()
                 .filter_map(move |(who, c)| match c {
                     Cell::Ran(m) if m.tally.failed > 0 => Some(format!(
-                        "- {who}, {} {} {} ×{}: {} failed, first: {}",
-                        r.spec.op.label(),
-                        if r.spec.tls { "TLS" } else { "plain" },
-                        r.spec.what,
-                        r.connections,
+                        "- {who}, {row}: {} failed, first: {}",
                         m.tally.failed,
                         m.tally.first_failure.as_deref().unwrap_or("?")
                     )),
-                    Cell::Missing(why) if why != "no equivalent" => Some(format!(
-                        "- {who}, {} {} {} ×{}: missing: {why}",
-                        r.spec.op.label(),
-                        if r.spec.tls { "TLS" } else { "plain" },
-                        r.spec.what,
-                        r.connections
-                    )),
+                    Cell::Missing(why) if why != "no equivalent" => {
+                        Some(format!("- {who}, {row}: missing: {why}"))
+                    }
                     _ => None,
                 })
         })

@@ -204,6 +204,40 @@ impl PortPlan {
         self.entries.sort_by_key(|(k, _)| *k);
     }
 
+    /// The ports of a virtual printer running in this process. A service it
+    /// does not run (and mDNS, which it announces on 5353 only outside
+    /// tests) is planned on `closed`, a port nothing listens on, so the
+    /// exposure table grades it closed rather than leaving it out.
+    pub fn of_server(srv: &paperjam_sim::net::RunningServer, closed: u16) -> PortPlan {
+        let or_closed = |a: Option<std::net::SocketAddr>| vec![a.map_or(closed, |a| a.port())];
+        let mut p = PortPlan::standard();
+        p.set(ServiceKind::Ipp, vec![srv.ipp_addr.port()]);
+        p.set(ServiceKind::Ipps, or_closed(srv.ipps_addr));
+        p.set(ServiceKind::Lpd, or_closed(srv.lpd_addr));
+        p.set(
+            ServiceKind::Raw,
+            if srv.socket_addrs.is_empty() {
+                vec![closed]
+            } else {
+                srv.socket_addrs.iter().map(|a| a.port()).collect()
+            },
+        );
+        p.set(ServiceKind::Snmp, or_closed(srv.snmp_addr));
+        p.set(ServiceKind::Mdns, vec![closed]);
+        p.set(ServiceKind::CupsBrowsed, or_closed(srv.browse_addr));
+        p
+    }
+
+    /// A printer with only IPP, on `ipp`: every other kind is planned on
+    /// `closed`, a port nothing listens on.
+    pub fn ipp_only(ipp: u16, closed: u16) -> PortPlan {
+        let mut p = PortPlan::standard();
+        for k in ServiceKind::ALL {
+            p.set(k, vec![if k == ServiceKind::Ipp { ipp } else { closed }]);
+        }
+        p
+    }
+
     /// The ports planned for `kind`.
     pub fn ports(&self, kind: ServiceKind) -> Vec<u16> {
         self.entries
@@ -703,6 +737,15 @@ mod tests {
             "no-answer"
         );
         assert!(ServiceKind::CupsBrowsed.risk().contains("CVE-2024-47176"));
+    }
+
+    #[test]
+    fn ipp_only_plan() {
+        let plan = PortPlan::ipp_only(8631, 9);
+        for k in ServiceKind::ALL {
+            let want = if k == ServiceKind::Ipp { 8631 } else { 9 };
+            assert_eq!(plan.ports(k), vec![want], "{k}");
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,7 +22,7 @@ use paperjam_sim::security::preset::Preset;
 use paperjam_suites::client::TargetUri;
 use paperjam_suites::grade::CaseResult;
 use paperjam_suites::report::security::SecuritySection;
-use paperjam_suites::security::exposure::{PortPlan, ServiceKind};
+use paperjam_suites::security::exposure::PortPlan;
 use paperjam_suites::security::policy::Policy;
 use paperjam_suites::security::robustness::Limits;
 use paperjam_suites::security::runner::{run_security, SecurityOptions, SecurityTarget};
@@ -39,28 +39,9 @@ pub fn closed_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
-fn ports(a: Option<SocketAddr>) -> Vec<u16> {
-    vec![a.map_or_else(closed_port, |a| a.port())]
-}
-
 /// The port table of a running printer.
 pub fn plan(srv: &RunningServer) -> PortPlan {
-    let mut p = PortPlan::standard();
-    p.set(ServiceKind::Ipp, vec![srv.ipp_addr.port()]);
-    p.set(ServiceKind::Ipps, ports(srv.ipps_addr));
-    p.set(ServiceKind::Lpd, ports(srv.lpd_addr));
-    p.set(
-        ServiceKind::Raw,
-        if srv.socket_addrs.is_empty() {
-            vec![closed_port()]
-        } else {
-            srv.socket_addrs.iter().map(|a| a.port()).collect()
-        },
-    );
-    p.set(ServiceKind::Snmp, ports(srv.snmp_addr));
-    p.set(ServiceKind::Mdns, vec![closed_port()]);
-    p.set(ServiceKind::CupsBrowsed, ports(srv.browse_addr));
-    p
+    PortPlan::of_server(srv, closed_port())
 }
 
 /// The options of a run against a virtual printer: changes and disruptive
