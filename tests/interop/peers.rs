@@ -160,6 +160,22 @@ impl ChildGuard {
     pub fn child_mut(&mut self) -> &mut Child {
         &mut self.child
     }
+
+    /// Poll until something accepts TCP connections on 127.0.0.1:`port`
+    /// (true), or the process has exited or `timeout` passed (false): an
+    /// early exit (the port was taken) is noticed at once.
+    pub fn wait_listening(&mut self, port: u16, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if tcp_accepts(port) {
+                return true;
+            }
+            if self.exited().is_some() || Instant::now() >= deadline {
+                return false;
+            }
+            thread::sleep(POLL_INTERVAL);
+        }
+    }
 }
 
 impl Drop for ChildGuard {
@@ -336,18 +352,7 @@ impl IppEvePrinter {
                     .stdout(log_file.try_clone().unwrap())
                     .stderr(log_file),
             );
-            // Poll the port, but notice an early exit (e.g. the port was taken).
-            let deadline = Instant::now() + STARTUP_TIMEOUT;
-            let listening = loop {
-                if tcp_accepts(port) {
-                    break true;
-                }
-                if printer.exited().is_some() || Instant::now() >= deadline {
-                    break false;
-                }
-                thread::sleep(POLL_INTERVAL);
-            };
-            if !listening {
+            if !printer.wait_listening(port, STARTUP_TIMEOUT) {
                 if attempt < 3 && printer.exited().is_some() {
                     eprintln!(
                         "ippeveprinter exited on port {port} (attempt {attempt}), retrying:\n{}",

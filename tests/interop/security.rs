@@ -50,7 +50,7 @@ use crate::faults::Control;
 use crate::ipptool::{parse_results, Outcome, STOCK_DIR};
 use crate::peers::{
     document, free_port, poll_until, repo_root, require_cups_backend, require_tool, results_dir,
-    tail_of, tcp_accepts, ChildGuard, Paperjam, PrivateDbus, STARTUP_TIMEOUT,
+    tail_of, ChildGuard, Paperjam, PrivateDbus, STARTUP_TIMEOUT,
 };
 
 /// The document printed: a 2-page US Letter PDF (2926 bytes).
@@ -1115,6 +1115,14 @@ fn security_cups_ipp_backend_prints_with_credentials() {
 // 5. snmpset with 'private' only on wide-open
 // ---------------------------------------------------------------------------
 
+/// `snmpset -v2c -c COMMUNITY TARGET sysContact.0 s VALUE`.
+fn set_sys_contact(target: &str, community: &str, value: &str) -> Run {
+    snmp(
+        "snmpset",
+        &["-v2c", "-c", community, target, SYS_CONTACT, "s", value],
+    )
+}
+
 /// A net-snmp tool, `-t 1 -r 0`, bounded.
 fn snmp(tool: &str, args: &[&str]) -> Run {
     let mut all = vec![
@@ -1156,18 +1164,7 @@ fn snmp_target(uri: &str) -> String {
 fn security_snmpset_private_only_on_wide_open() {
     let mut open = Paperjam::start_with(&["--security", "wide-open", "--ipps-port", "0"]);
     let target = snmp_target(&open.snmp_uri());
-    let set = snmp(
-        "snmpset",
-        &[
-            "-v2c",
-            "-c",
-            "private",
-            &target,
-            SYS_CONTACT,
-            "s",
-            "paperjam-test",
-        ],
-    );
+    let set = set_sys_contact(&target, "private", "paperjam-test");
     assert!(
         set.ok() && set.stdout.contains("\"paperjam-test\""),
         "wide-open takes 'private' for a set:\n{}",
@@ -1182,18 +1179,7 @@ fn security_snmpset_private_only_on_wide_open() {
         "the value set is read back:\n{}",
         get.show()
     );
-    let set = snmp(
-        "snmpset",
-        &[
-            "-v2c",
-            "-c",
-            "public",
-            &target,
-            SYS_CONTACT,
-            "s",
-            "paperjam-public",
-        ],
-    );
+    let set = set_sys_contact(&target, "public", "paperjam-public");
     assert!(
         set.ok(),
         "the snmp-writable-private fault lets 'public' write as well:\n{}",
@@ -1203,18 +1189,7 @@ fn security_snmpset_private_only_on_wide_open() {
 
     let mut locked = Paperjam::start_with(&["--security", "locked-down"]);
     let target = snmp_target(&locked.snmp_uri());
-    let set = snmp(
-        "snmpset",
-        &[
-            "-v2c",
-            "-c",
-            "private",
-            &target,
-            SYS_CONTACT,
-            "s",
-            "paperjam-test",
-        ],
-    );
+    let set = set_sys_contact(&target, "private", "paperjam-test");
     assert!(
         snmp_timed_out(&set),
         "locked-down must drop a set with 'private' (a timeout):\n{}",
@@ -1235,18 +1210,7 @@ fn security_snmpset_private_only_on_wide_open() {
         "locked-down answers its own community:\n{}",
         get.show()
     );
-    let set = snmp(
-        "snmpset",
-        &[
-            "-v2c",
-            "-c",
-            LOCKED_COMMUNITY,
-            &target,
-            SYS_CONTACT,
-            "s",
-            "paperjam-test",
-        ],
-    );
+    let set = set_sys_contact(&target, LOCKED_COMMUNITY, "paperjam-test");
     assert!(
         !set.ok() && format!("{}{}", set.stdout, set.stderr).contains("noAccess"),
         "the locked-down community is read-only (noAccess):\n{}",
@@ -1512,17 +1476,7 @@ impl IppEve {
                     .stdout(log_file.try_clone().unwrap())
                     .stderr(log_file),
             );
-            let deadline = Instant::now() + STARTUP_TIMEOUT;
-            let listening = loop {
-                if tcp_accepts(port) {
-                    break true;
-                }
-                if printer.exited().is_some() || Instant::now() >= deadline {
-                    break false;
-                }
-                thread::sleep(Duration::from_millis(50));
-            };
-            if !listening {
+            if !printer.wait_listening(port, STARTUP_TIMEOUT) {
                 if attempt < 3 && printer.exited().is_some() {
                     continue;
                 }
@@ -2038,10 +1992,7 @@ fn security_suite_grades_snmpd() {
     );
     let target = format!("127.0.0.1:{}", snmpd.port);
     let marker = format!("paperjam-before-{}", std::process::id());
-    let set = snmp(
-        "snmpset",
-        &["-v2c", "-c", "private", &target, SYS_CONTACT, "s", &marker],
-    );
+    let set = set_sys_contact(&target, "private", &marker);
     assert!(
         set.ok(),
         "snmpd's sysContact should be writable with 'private':\n{}",
