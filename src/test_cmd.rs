@@ -1036,6 +1036,19 @@ fn line(r: &CaseResult) -> String {
 mod tests {
     use super::*;
 
+    /// `paperjam test ARGS…` as clap reads it.
+    fn args(a: &[&str]) -> TestArgs {
+        use clap::Parser as _;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            test: TestArgs,
+        }
+        Cli::try_parse_from(std::iter::once("test").chain(a.iter().copied()))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .test
+    }
+
     #[test]
     fn globs() {
         assert!(glob_match(
@@ -1179,17 +1192,6 @@ mod tests {
         assert!(some
             .iter()
             .all(|c| c.id.starts_with("snmp/rfc3416/") && c.level == Level::Must));
-        use clap::Parser as _;
-        #[derive(clap::Parser)]
-        struct Cli {
-            #[command(flatten)]
-            test: TestArgs,
-        }
-        let args = |a: &[&str]| {
-            Cli::try_parse_from(std::iter::once("test").chain(a.iter().copied()))
-                .unwrap_or_else(|e| panic!("{e}"))
-                .test
-        };
         let a = args(&[
             "snmp://uri-community@127.0.0.1:8161",
             "--allow-write",
@@ -1242,17 +1244,6 @@ mod tests {
 
     #[test]
     fn security_suite_flags() {
-        use clap::Parser as _;
-        #[derive(clap::Parser)]
-        struct Cli {
-            #[command(flatten)]
-            test: TestArgs,
-        }
-        let args = |a: &[&str]| {
-            Cli::try_parse_from(std::iter::once("test").chain(a.iter().copied()))
-                .unwrap_or_else(|e| panic!("{e}"))
-                .test
-        };
         // The suite grades IPP targets only, and must be asked for.
         let t = |s: &str| parse_target(s).unwrap_or_else(|Fatal(m)| panic!("{m}"));
         let ipps = t("ipps://127.0.0.1:8631/ipp/print");

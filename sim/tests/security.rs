@@ -113,29 +113,15 @@ async fn post_auth<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
 
 fn digest_for(challenge: &str, user: &str, password: &str) -> String {
     let c = auth::parse_challenges(challenge).unwrap().remove(0);
-    let nonce = c.nonce.unwrap();
-    let response = auth::digest_response(
-        DigestAlgorithm::Md5,
+    Credentials::Digest(auth::DigestResponse::answer(
+        &c,
         user,
-        &c.realm,
         password,
         "POST",
         "/ipp/print",
-        &nonce,
-        Some(("00000001", "0a4f113b", "auth")),
-    );
-    Credentials::Digest(auth::DigestResponse {
-        username: user.into(),
-        realm: c.realm,
-        nonce,
-        uri: "/ipp/print".into(),
-        response,
-        algorithm: DigestAlgorithm::Md5,
-        qop: Some("auth".into()),
-        nc: Some("00000001".into()),
-        cnonce: Some("0a4f113b".into()),
-        opaque: None,
-    })
+        "0a4f113b",
+        1,
+    ))
     .to_header_value()
 }
 

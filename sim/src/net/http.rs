@@ -230,6 +230,13 @@ fn upgrade(
     super::server::upgrade_to_tls(on_upgrade, peer, local, shared.clone());
     let mut r = Response::new(Full::new(Bytes::new()));
     *r.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    offer_tls_upgrade(&mut r);
+    Some(r)
+}
+
+/// `Upgrade: TLS/1.2, HTTP/1.1` and `Connection: Upgrade` (RFC 2817 §3.2,
+/// §4.2): on a 101 that switches to TLS and on a 426 that asks for it.
+fn offer_tls_upgrade(r: &mut Resp) {
     r.headers_mut().insert(
         header::UPGRADE,
         header::HeaderValue::from_static("TLS/1.2, HTTP/1.1"),
@@ -238,7 +245,6 @@ fn upgrade(
         header::CONNECTION,
         header::HeaderValue::from_static("Upgrade"),
     );
-    Some(r)
 }
 
 /// `426 Upgrade Required` (RFC 2817 §4.2): this printer takes IPP over TLS only.
@@ -247,14 +253,7 @@ fn upgrade_required(path: &str) -> Resp {
         StatusCode::UPGRADE_REQUIRED,
         format!("this printer takes IPP over TLS only: use ipps://, or upgrade this connection to TLS (RFC 2817); {path} is not served in clear text"),
     );
-    r.headers_mut().insert(
-        header::UPGRADE,
-        header::HeaderValue::from_static("TLS/1.2, HTTP/1.1"),
-    );
-    r.headers_mut().insert(
-        header::CONNECTION,
-        header::HeaderValue::from_static("Upgrade"),
-    );
+    offer_tls_upgrade(&mut r);
     r
 }
 

@@ -3,7 +3,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use super::*;
-use crate::security::auth::digest_response;
 
 fn locked() -> Gate {
     Gate::new(preset::Preset::LockedDown.security(), [7; 32])
@@ -23,29 +22,15 @@ fn req(op: Operation, auth: Option<&[u8]>) -> GateRequest<'_> {
 fn digest_header(g: &Gate, user: &str, password: &str, now: u64) -> String {
     let challenge = g.challenge(now, false);
     let c = &auth::parse_challenges(&challenge).unwrap()[0];
-    let nonce = c.nonce.clone().unwrap();
-    let response = digest_response(
-        DigestAlgorithm::Md5,
+    Credentials::Digest(auth::DigestResponse::answer(
+        c,
         user,
-        "paperjam",
         password,
         "POST",
         "/ipp/print",
-        &nonce,
-        Some(("00000001", "abcdef", "auth")),
-    );
-    Credentials::Digest(auth::DigestResponse {
-        username: user.into(),
-        realm: "paperjam".into(),
-        nonce,
-        uri: "/ipp/print".into(),
-        response,
-        algorithm: DigestAlgorithm::Md5,
-        qop: Some("auth".into()),
-        nc: Some("00000001".into()),
-        cnonce: Some("abcdef".into()),
-        opaque: None,
-    })
+        "abcdef",
+        1,
+    ))
     .to_header_value()
 }
 
