@@ -509,6 +509,18 @@ fn http_head(bytes: &[u8]) -> String {
 // 1. ipptool print-job-password.test over ipps:// with HTTP Digest
 // ---------------------------------------------------------------------------
 
+/// A locked-down `paperjam serve` whose audit log is `audit.jsonl` in `dir`.
+fn locked_down_audited(dir: &TempDir) -> (Paperjam, PathBuf) {
+    let audit = dir.path().join("audit.jsonl");
+    let printer = Paperjam::start_with(&[
+        "--security",
+        "locked-down",
+        "--audit-log",
+        audit.to_str().unwrap(),
+    ]);
+    (printer, audit)
+}
+
 /// `ipptool -S` prints `print-job-password.test` to the locked-down printer
 /// as `ipps://alice:alice-prints@…` (libcups answers the Digest challenge):
 /// it passes; the job is held (`pending-held`, `job-password-wait`) and
@@ -520,13 +532,7 @@ fn http_head(bytes: &[u8]) -> String {
 fn security_ipptool_print_job_password_ipps_with_digest() {
     require_tool("ipptool");
     let dir = tmp("ipps-digest");
-    let audit = dir.path().join("audit.jsonl");
-    let mut printer = Paperjam::start_with(&[
-        "--security",
-        "locked-down",
-        "--audit-log",
-        audit.to_str().unwrap(),
-    ]);
+    let (mut printer, audit) = locked_down_audited(&dir);
     let ipps = printer.ipps_uri();
     let control = Control::new(&printer.control_url());
     let test = stock_test(dir.path(), "print-job-password.test");
@@ -1026,13 +1032,7 @@ fn backend_summary(run: &Run) -> String {
 fn security_cups_ipp_backend_prints_with_credentials() {
     require_cups_backend("backend/ipp");
     let dir = tmp("backend-audit");
-    let audit = dir.path().join("audit.jsonl");
-    let mut printer = Paperjam::start_with(&[
-        "--security",
-        "locked-down",
-        "--audit-log",
-        audit.to_str().unwrap(),
-    ]);
+    let (mut printer, audit) = locked_down_audited(&dir);
     let ipps = printer.ipps_uri();
     let control = Control::new(&printer.control_url());
     let pdf = document(PDF);
